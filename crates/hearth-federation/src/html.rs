@@ -1,0 +1,72 @@
+//! HTML from peers is stored as received and sanitised wherever Hearth renders it.
+
+use std::sync::OnceLock;
+
+use ammonia::Builder;
+
+fn cleaner() -> &'static Builder<'static> {
+    static CLEANER: OnceLock<Builder<'static>> = OnceLock::new();
+    CLEANER.get_or_init(|| {
+        let mut builder = Builder::default();
+        builder
+            .add_tags(["span", "p", "br", "pre", "code", "blockquote", "del", "sup", "sub"])
+            .add_generic_attributes(["lang"])
+            .add_tag_attributes("span", ["class"])
+            .link_rel(Some("nofollow noopener noreferrer ugc"))
+            .url_schemes(["http", "https", "mailto"].into_iter().collect());
+        builder
+    })
+}
+
+/// Peer HTML made safe to render: no scripts, handlers, styles or foreign schemes.
+pub fn sanitize(html: &str) -> String {
+    cleaner().clean(html).to_string()
+}
+
+/// The text of an HTML fragment, with tags dropped and whitespace collapsed.
+pub fn to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.replace("</p>", "\n").replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n").chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let decoded = text
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ");
+    decoded
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_and_handlers_are_removed() {
+        let dirty = r#"<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:alert(1)">x</a><img src=x onerror=alert(1)></p>"#;
+        let clean = sanitize(dirty);
+        assert!(!clean.contains("script"));
+        assert!(!clean.contains("onclick"));
+        assert!(!clean.contains("onerror"));
+        assert!(!clean.contains("javascript:"));
+        assert!(clean.contains("Hi"));
+    }
+
+    #[test]
+    fn text_keeps_lines() {
+        assert_eq!(to_text("<p>First <b>line</b></p><p>Second &amp; more</p>"), "First line\nSecond & more");
+    }
+}

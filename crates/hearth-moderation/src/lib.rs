@@ -1,0 +1,9 @@
+//! Hearth's moderation decisions: given who is acting and where, may it happen?
+//!
+//! The functions here decide; they do not fetch, store or send. Federation asks before it
+//! accepts anything into a group, so every entry point (inbox, pages, command line) applies
+//! the same rules.
+
+mod posting;
+
+pub use posting::{may_post, Decision, PostKind, Poster};

@@ -1,0 +1,43 @@
+//! Hearth's storage: one [`Store`] API over SQLite (the default) and PostgreSQL.
+//!
+//! The backend is chosen once, from the database URL, in [`Store::connect`]. Every query is
+//! written once with `$N` placeholders (sqlx maps them on SQLite too) and run on whichever
+//! pool is active through the `on_pool!` macro; the few statements that differ between the
+//! backends have one arm each. This crate knows nothing of HTTP or ActivityPub.
+
+mod activities;
+mod actors;
+mod error;
+mod follows;
+mod groups;
+mod instances;
+mod keys;
+mod posts;
+mod queue;
+mod stats;
+mod store;
+mod unit_of_work;
+
+pub use activities::OutboxItem;
+pub use actors::{Actor, NewActor};
+pub use error::StoreError;
+pub use follows::{FollowState, Follower};
+pub use groups::{Group, GroupSummary, NewGroup, PostingPolicy};
+pub use instances::{Instance, InstanceFailure};
+pub use keys::LocalKeys;
+pub use posts::{Post, ThreadSummary};
+pub use queue::{ClaimedDelivery, OutboundActivity, QueueStats};
+pub use stats::InstanceStats;
+pub use store::{Backend, Store, StoreOptions};
+pub use unit_of_work::{
+    Change, CommitOutcome, FollowerFlavor, NewOutbound, NewPost, Recipients, UnitOfWork,
+};
+
+/// Milliseconds since the Unix epoch: the timestamp unit of every stored time.
+pub fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
