@@ -1,1 +1,71 @@
-fn main() {}
+//! `hearth`: a federated community-group server.
+//!
+//! One binary: `hearth serve` runs the web server and delivery workers, `hearth worker` only
+//! delivers, `hearth migrate` prepares the database, `hearth group …` manages groups.
+
+mod cli;
+mod config;
+mod http;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Hearth hosts community groups that people on Mastodon, Lemmy, Misskey and the rest of the
+/// fediverse can follow and post into.
+#[derive(Parser)]
+#[command(name = "hearth", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Configuration file (default: ./hearth.toml when present). Every setting can also be
+    /// given as an environment variable, e.g. HEARTH_DATABASE_URL, HEARTH_BIND, HEARTH_PUBLIC_URL.
+    #[arg(long, short, global = true, env = "HEARTH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (and, unless --no-workers, the delivery workers).
+    Serve(cli::serve::ServeArgs),
+    /// Run delivery workers only, no web server.
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create, list and inspect groups.
+    #[command(subcommand)]
+    Group(cli::group::GroupCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match config::Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("hearth: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    cli::init_logging(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts");
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => cli::serve::run(config, args).await,
+            Command::Worker => cli::serve::run_worker(config).await,
+            Command::Migrate => cli::migrate::run(config).await,
+            Command::Group(command) => cli::group::run(config, command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("hearth: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

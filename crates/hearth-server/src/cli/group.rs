@@ -1,0 +1,162 @@
+//! `hearth group …`: create, list and inspect groups. Works while the server runs.
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use hearth_federation::groups::{create_group, GroupRequest};
+use hearth_federation::Urls;
+use hearth_storage::PostingPolicy;
+
+use crate::config::Config;
+
+/// Group management.
+#[derive(Subcommand, Debug)]
+pub enum GroupCommand {
+    /// Create a group that the fediverse can find as @NAME@your.host.
+    Create {
+        /// WebFinger name: lowercase letters, digits and _.
+        name: String,
+        /// Display name (default: the name).
+        #[arg(long)]
+        title: Option<String>,
+        /// Short description.
+        #[arg(long)]
+        summary: Option<String>,
+        /// Who may start threads: anyone, followers or moderators.
+        #[arg(long, default_value = "followers", value_parser = parse_policy)]
+        posting: PostingPolicy,
+        /// Make follows wait for a moderator's approval.
+        #[arg(long)]
+        approve_followers: bool,
+        /// Keep the group out of directories.
+        #[arg(long)]
+        unlisted: bool,
+    },
+    /// List every group with its followers and threads.
+    List,
+    /// Show one group in detail.
+    Show {
+        /// The group's name.
+        name: String,
+    },
+}
+
+fn parse_policy(text: &str) -> Result<PostingPolicy, String> {
+    text.parse()
+}
+
+/// Runs a group subcommand.
+pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
+    let store = super::open_store(&config).await?;
+    let urls = Urls::new(&config.public_url()?);
+    let result = match command {
+        GroupCommand::Create {
+            name,
+            title,
+            summary,
+            posting,
+            approve_followers,
+            unlisted,
+        } => {
+            let group = create_group(
+                &store,
+                GroupRequest {
+                    name,
+                    title,
+                    summary,
+                    posting_policy: posting,
+                    manually_approves_followers: approve_followers,
+                    discoverable: !unlisted,
+                },
+            )
+            .await?;
+            println!("Created group {}.", group.title);
+            println!("  handle   @{}@{}", group.name, urls.authority());
+            println!("  actor    {}", urls.group(&group.name));
+            Ok(())
+        }
+        GroupCommand::List => list(&store, &urls).await,
+        GroupCommand::Show { name } => show(&store, &urls, &name).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn list(store: &hearth_storage::Store, urls: &Urls) -> anyhow::Result<()> {
+    let groups = store.list_groups().await?;
+    if groups.is_empty() {
+        println!("No groups yet. Create one with: hearth group create NAME --title \"Title\"");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "name", "handle", "title", "followers", "threads", "posts", "created",
+    ]);
+    for g in groups {
+        table.add_row(vec![
+            g.name.clone(),
+            format!("@{}@{}", g.name, urls.authority()),
+            g.title,
+            g.followers.to_string(),
+            g.threads.to_string(),
+            g.posts.to_string(),
+            date(g.created_at),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow::Result<()> {
+    let Some(group) = store.group_by_name(name).await? else {
+        bail!("there is no group named {name:?} (see: hearth group list)");
+    };
+    let followers = store.count_followers(group.id).await?;
+    let inboxes = store.count_follower_inboxes(group.id).await?;
+    let threads = store.recent_threads(group.id, 10).await.context("cannot read threads")?;
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    for (k, v) in [
+        ("name", group.name.clone()),
+        ("title", group.title.clone()),
+        ("handle", format!("@{}@{}", group.name, urls.authority())),
+        ("actor", urls.group(&group.name).to_string()),
+        ("posting", group.posting_policy().to_string()),
+        ("approve followers", yes_no(group.manually_approves_followers)),
+        ("listed", yes_no(group.discoverable)),
+        ("followers", format!("{followers} on {inboxes} inbox{}", if inboxes == 1 { "" } else { "es" })),
+        ("created", date(group.created_at)),
+    ] {
+        table.add_row(vec![k.to_owned(), v]);
+    }
+    println!("{table}");
+    if !group.summary.is_empty() {
+        println!("{}", group.summary);
+    }
+    if !threads.is_empty() {
+        let mut recent = Table::new();
+        recent
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_header(vec!["recent thread", "author", "replies", "last activity"]);
+        for t in threads {
+            recent.add_row(vec![
+                t.title.unwrap_or_else(|| "(untitled)".into()),
+                format!("@{}@{}", t.author_username.unwrap_or_default(), t.author_host),
+                t.reply_count.to_string(),
+                date(t.last_activity_at),
+            ]);
+        }
+        println!("{recent}");
+    }
+    Ok(())
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "yes" } else { "no" }.to_owned()
+}
+
+fn date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}

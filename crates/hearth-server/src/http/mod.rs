@@ -1,0 +1,71 @@
+//! The HTTP surface: one route table for ActivityPub endpoints, discovery and public pages.
+
+mod activitypub;
+mod discovery;
+mod error;
+mod negotiate;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use hearth_federation::Federation;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Federation, and through it the store.
+    pub fed: Federation,
+    /// Page templates.
+    pub pages: Arc<pages::Pages>,
+    /// Name of this server, for pages and NodeInfo.
+    pub node_name: Arc<str>,
+}
+
+impl AppState {
+    /// State for a server built from `config`.
+    pub fn new(fed: Federation, config: &Config) -> Self {
+        AppState {
+            fed,
+            pages: Arc::new(pages::Pages::new()),
+            node_name: config.node_name.as_str().into(),
+        }
+    }
+}
+
+/// Every route Hearth serves.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.fed.settings().max_body_bytes;
+    let inboxes = Router::new()
+        .route("/inbox", post(activitypub::shared_inbox))
+        .route("/groups/{name}/inbox", post(activitypub::group_inbox))
+        .layer(DefaultBodyLimit::max(max_body));
+    Router::new()
+        // Discovery.
+        .route("/.well-known/webfinger", get(discovery::webfinger))
+        .route("/.well-known/host-meta", get(discovery::host_meta))
+        .route("/.well-known/host-meta.json", get(discovery::host_meta_json))
+        .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
+        .route("/nodeinfo/{version}", get(discovery::nodeinfo))
+        // ActivityPub documents (HTML for browsers where there is a page).
+        .route("/actor", get(activitypub::instance_actor))
+        .route("/groups/{name}", get(activitypub::group))
+        .route("/groups/{name}/outbox", get(activitypub::outbox))
+        .route("/groups/{name}/followers", get(activitypub::followers))
+        .route("/groups/{name}/featured", get(activitypub::featured))
+        .route("/groups/{name}/moderators", get(activitypub::moderators))
+        .merge(inboxes)
+        // Pages.
+        .route("/", get(pages::home))
+        .route("/groups/{name}/threads/{id}", get(pages::thread))
+        .route("/static/hearth.css", get(pages::stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(pages::not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
