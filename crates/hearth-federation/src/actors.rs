@@ -95,7 +95,8 @@ pub fn actor_from_document(doc: &Value, expected_id: &Url) -> Result<NewActor, A
     }
     .ok_or_else(|| invalid("no publicKey"))?;
     let key_id = str_of(key, "id").ok_or_else(|| invalid("the publicKey has no id"))?;
-    let pem = str_of(key, "publicKeyPem").ok_or_else(|| invalid("the publicKey has no publicKeyPem"))?;
+    let pem =
+        str_of(key, "publicKeyPem").ok_or_else(|| invalid("the publicKey has no publicKeyPem"))?;
     let shared_inbox = doc
         .get("endpoints")
         .and_then(|e| str_of(e, "sharedInbox"))
@@ -140,8 +141,14 @@ mod tests {
             "icon": {"type": "Image", "url": "https://m.example/a.png"}, "published": "2020-01-01T00:00:00Z"
         });
         let actor = actor_from_document(&doc, &id).unwrap();
-        assert_eq!(actor.shared_inbox.as_deref(), Some("https://m.example/inbox"));
-        assert_eq!(actor.public_key_id, "https://m.example/users/alice/main-key");
+        assert_eq!(
+            actor.shared_inbox.as_deref(),
+            Some("https://m.example/inbox")
+        );
+        assert_eq!(
+            actor.public_key_id,
+            "https://m.example/users/alice/main-key"
+        );
         assert_eq!(actor.icon_url.as_deref(), Some("https://m.example/a.png"));
         assert_eq!(actor.host, "m.example");
         let other = Url::parse("https://m.example/users/bob").unwrap();

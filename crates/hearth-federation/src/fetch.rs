@@ -125,7 +125,11 @@ impl Federation {
     }
 
     /// A GET signed by the instance actor, after the network guard has approved `url`.
-    pub async fn signed_get(&self, url: &Url, accept: &str) -> Result<reqwest::Response, FetchError> {
+    pub async fn signed_get(
+        &self,
+        url: &Url,
+        accept: &str,
+    ) -> Result<reqwest::Response, FetchError> {
         check_peer_url(url, self.settings().allow_private_networks).map_err(|reason| {
             FetchError::Refused {
                 url: url.to_string(),
@@ -134,7 +138,9 @@ impl Federation {
         })?;
         let key = self.instance_key().clone();
         let (target, accept_owned) = (url.clone(), accept.to_owned());
-        let signed = self.on_cpu(move || sign_get(&key, &target, &accept_owned)).await;
+        let signed = self
+            .on_cpu(move || sign_get(&key, &target, &accept_owned))
+            .await;
         self.client()
             .get(url.clone())
             .header(ACCEPT, accept)
@@ -149,7 +155,11 @@ impl Federation {
             })
     }
 
-    async fn read_limited(&self, url: &Url, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    async fn read_limited(
+        &self,
+        url: &Url,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, FetchError> {
         let limit = self.settings().max_body_bytes;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network {

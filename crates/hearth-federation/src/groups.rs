@@ -45,7 +45,9 @@ pub fn validate_name(name: &str) -> Result<(), GroupError> {
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if name.is_empty() || name.len() > 64 {
-        return Err(GroupError::InvalidName("a group name has 1 to 64 characters".into()));
+        return Err(GroupError::InvalidName(
+            "a group name has 1 to 64 characters".into(),
+        ));
     }
     if !ok_chars || name.starts_with('_') {
         return Err(GroupError::InvalidName(format!(

@@ -9,7 +9,17 @@ fn cleaner() -> &'static Builder<'static> {
     CLEANER.get_or_init(|| {
         let mut builder = Builder::default();
         builder
-            .add_tags(["span", "p", "br", "pre", "code", "blockquote", "del", "sup", "sub"])
+            .add_tags([
+                "span",
+                "p",
+                "br",
+                "pre",
+                "code",
+                "blockquote",
+                "del",
+                "sup",
+                "sub",
+            ])
             .add_generic_attributes(["lang"])
             .add_tag_attributes("span", ["class"])
             .link_rel(Some("nofollow noopener noreferrer ugc"))
@@ -27,7 +37,13 @@ pub fn sanitize(html: &str) -> String {
 pub fn to_text(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut in_tag = false;
-    for c in html.replace("</p>", "\n").replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n").chars() {
+    for c in html
+        .replace("</p>", "\n")
+        .replace("<br>", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br />", "\n")
+        .chars()
+    {
         match c {
             '<' => in_tag = true,
             '>' => in_tag = false,
@@ -67,6 +83,9 @@ mod tests {
 
     #[test]
     fn text_keeps_lines() {
-        assert_eq!(to_text("<p>First <b>line</b></p><p>Second &amp; more</p>"), "First line\nSecond & more");
+        assert_eq!(
+            to_text("<p>First <b>line</b></p><p>Second &amp; more</p>"),
+            "First line\nSecond & more"
+        );
     }
 }

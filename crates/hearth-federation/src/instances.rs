@@ -9,13 +9,37 @@ use crate::Federation;
 
 /// Software that shows group `Announce`s of activities as threads (FEP-1b12).
 const THREADED: [&str; 10] = [
-    "hearth", "lemmy", "mbin", "kbin", "piefed", "lotide", "friendica", "nodebb", "discourse", "mobilizon",
+    "hearth",
+    "lemmy",
+    "mbin",
+    "kbin",
+    "piefed",
+    "lotide",
+    "friendica",
+    "nodebb",
+    "discourse",
+    "mobilizon",
 ];
 
 /// Microblog software: it ignores `Announce` of an activity and shows a boost of the bare object.
 const MICROBLOG: [&str; 17] = [
-    "mastodon", "hometown", "glitch-soc", "misskey", "sharkey", "firefish", "iceshrimp", "calckey",
-    "foundkey", "cherrypick", "catodon", "gotosocial", "pleroma", "akkoma", "takahe", "snac", "pixelfed",
+    "mastodon",
+    "hometown",
+    "glitch-soc",
+    "misskey",
+    "sharkey",
+    "firefish",
+    "iceshrimp",
+    "calckey",
+    "foundkey",
+    "cherrypick",
+    "catodon",
+    "gotosocial",
+    "pleroma",
+    "akkoma",
+    "takahe",
+    "snac",
+    "pixelfed",
 ];
 
 /// `threaded`, `microblog` or unknown, for a NodeInfo `software.name`.
@@ -34,7 +58,9 @@ impl Federation {
     /// Learns the software of `host` in the background if it is not known yet.
     pub fn learn_instance_soon(&self, host: &str, example_url: &str) {
         let (fed, host) = (self.clone(), host.to_owned());
-        let Ok(base) = Url::parse(example_url) else { return };
+        let Ok(base) = Url::parse(example_url) else {
+            return;
+        };
         tokio::spawn(async move {
             match fed.store().instance(&host).await {
                 Ok(Some(instance)) if instance.software.is_some() => {}
@@ -51,7 +77,9 @@ impl Federation {
                 let software = doc.get("software");
                 (
                     software.and_then(|s| str_of(s, "name")).map(str::to_owned),
-                    software.and_then(|s| str_of(s, "version")).map(str::to_owned),
+                    software
+                        .and_then(|s| str_of(s, "version"))
+                        .map(str::to_owned),
                 )
             }
             Err(err) => {
@@ -80,7 +108,10 @@ impl Federation {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter(|l| str_of(l, "rel").is_some_and(|r| r.contains("nodeinfo.diaspora.software/ns/schema/2")))
+            .filter(|l| {
+                str_of(l, "rel")
+                    .is_some_and(|r| r.contains("nodeinfo.diaspora.software/ns/schema/2"))
+            })
             .filter_map(|l| str_of(l, "href"))
             .max()
             .ok_or("no NodeInfo 2.x link")?;

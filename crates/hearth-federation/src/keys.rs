@@ -30,8 +30,11 @@ pub enum KeyError {
 
 /// Generates an RSA-2048 key pair.
 pub fn generate_keys() -> Result<GeneratedKeys, KeyError> {
-    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| KeyError::Unusable(e.to_string()))?;
-    let private = pair.as_der().map_err(|e| KeyError::Unusable(e.to_string()))?;
+    let pair =
+        KeyPair::generate(KeySize::Rsa2048).map_err(|e| KeyError::Unusable(e.to_string()))?;
+    let private = pair
+        .as_der()
+        .map_err(|e| KeyError::Unusable(e.to_string()))?;
     let public = aws_lc_rs::signature::KeyPair::public_key(&pair)
         .as_der()
         .map_err(|e| KeyError::Unusable(e.to_string()))?;
@@ -50,7 +53,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,7 +84,12 @@ impl SigningKey {
         let rng = aws_lc_rs::rand::SystemRandom::new();
         let mut signature = vec![0u8; self.pair.public_modulus_len()];
         self.pair
-            .sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, message, &mut signature)
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &rng,
+                message,
+                &mut signature,
+            )
             .expect("signing with a parsed RSA key does not fail");
         signature
     }
@@ -92,7 +102,8 @@ pub struct VerifyingKey(Arc<ParsedPublicKey>);
 impl VerifyingKey {
     /// Parses a SubjectPublicKeyInfo (`PUBLIC KEY`) or PKCS#1 (`RSA PUBLIC KEY`) PEM.
     pub fn from_pem(public_key_pem: &str) -> Result<Self, KeyError> {
-        let block = pem::parse(public_key_pem.trim()).map_err(|e| KeyError::Unusable(e.to_string()))?;
+        let block =
+            pem::parse(public_key_pem.trim()).map_err(|e| KeyError::Unusable(e.to_string()))?;
         let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, block.contents())
             .map_err(|e| KeyError::Unusable(e.to_string()))?;
         Ok(VerifyingKey(Arc::new(key)))
@@ -130,7 +141,12 @@ impl KeyCache {
 
     /// The verifying key for this PEM, parsed at most once.
     pub fn verifying(&self, public_key_pem: &str) -> Result<VerifyingKey, KeyError> {
-        if let Some(key) = self.verifying.read().expect("key cache lock").get(public_key_pem) {
+        if let Some(key) = self
+            .verifying
+            .read()
+            .expect("key cache lock")
+            .get(public_key_pem)
+        {
             return Ok(key.clone());
         }
         let key = VerifyingKey::from_pem(public_key_pem)?;
@@ -150,9 +166,15 @@ mod tests {
     #[test]
     fn generated_keys_sign_and_verify() {
         let keys = generate_keys().unwrap();
-        assert!(keys.public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
-        assert!(keys.private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-        let signer = SigningKey::from_pem("https://h.example/actor#main-key", &keys.private_key_pem).unwrap();
+        assert!(keys
+            .public_key_pem
+            .starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(keys
+            .private_key_pem
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
+        let signer =
+            SigningKey::from_pem("https://h.example/actor#main-key", &keys.private_key_pem)
+                .unwrap();
         let verifier = VerifyingKey::from_pem(&keys.public_key_pem).unwrap();
         let sig = signer.sign(b"hello");
         assert!(verifier.verify(b"hello", &sig));

@@ -136,8 +136,16 @@ impl Federation {
 
     /// Runs CPU-bound work (signing) on the blocking pool, at most one task per core at a time,
     /// so the async reactor never stalls on RSA.
-    pub(crate) async fn on_cpu<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self.inner.cpu.acquire().await.expect("the CPU semaphore is never closed");
+    pub(crate) async fn on_cpu<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        let _permit = self
+            .inner
+            .cpu
+            .acquire()
+            .await
+            .expect("the CPU semaphore is never closed");
         tokio::task::spawn_blocking(work)
             .await
             .expect("signing does not panic")

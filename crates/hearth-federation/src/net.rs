@@ -129,8 +129,14 @@ mod tests {
     #[test]
     fn private_and_loopback_addresses_are_refused_by_default() {
         assert!(check("https://mastodon.social/users/a", false).is_ok());
-        assert_eq!(check("http://mastodon.social/", false), Err(UrlRejection::PlainHttp));
-        assert_eq!(check("https://example.com:8443/", false), Err(UrlRejection::ExplicitPort));
+        assert_eq!(
+            check("http://mastodon.social/", false),
+            Err(UrlRejection::PlainHttp)
+        );
+        assert_eq!(
+            check("https://example.com:8443/", false),
+            Err(UrlRejection::ExplicitPort)
+        );
         for bad in [
             "https://127.0.0.1/",
             "https://10.1.2.3/",
@@ -148,13 +154,19 @@ mod tests {
                 "{bad} should be refused"
             );
         }
-        assert!(matches!(check("ftp://example.com/", false), Err(UrlRejection::Scheme(_))));
+        assert!(matches!(
+            check("ftp://example.com/", false),
+            Err(UrlRejection::Scheme(_))
+        ));
     }
 
     #[test]
     fn allowing_private_networks_admits_loopback_http_with_ports() {
         assert!(check("http://127.0.0.1:8080/users/a", true).is_ok());
         assert!(check("http://127.0.0.2:9000/", true).is_ok());
-        assert!(matches!(check("file:///etc/passwd", true), Err(UrlRejection::Scheme(_))));
+        assert!(matches!(
+            check("file:///etc/passwd", true),
+            Err(UrlRejection::Scheme(_))
+        ));
     }
 }

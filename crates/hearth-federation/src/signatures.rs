@@ -84,7 +84,12 @@ fn request_target(url: &Url) -> String {
     }
 }
 
-fn sign(key: &SigningKey, method: &str, url: &Url, mut headers: BTreeMap<String, String>) -> SignedHeaders {
+fn sign(
+    key: &SigningKey,
+    method: &str,
+    url: &Url,
+    mut headers: BTreeMap<String, String>,
+) -> SignedHeaders {
     let host = authority(url);
     let date = httpdate::fmt_http_date(SystemTime::now());
     headers.insert("host".into(), host.clone());
@@ -117,7 +122,12 @@ pub fn sign_post(key: &SigningKey, url: &Url, digest: &str, content_type: &str) 
 
 /// Signs a GET. CPU-bound.
 pub fn sign_get(key: &SigningKey, url: &Url, accept: &str) -> SignedHeaders {
-    sign(key, "GET", url, BTreeMap::from([("accept".to_owned(), accept.to_owned())]))
+    sign(
+        key,
+        "GET",
+        url,
+        BTreeMap::from([("accept".to_owned(), accept.to_owned())]),
+    )
 }
 
 /// A parsed inbound signature, waiting for its key.
@@ -155,7 +165,8 @@ pub fn parse_signature(
             })
             .or_insert_with(|| value.to_owned());
     }
-    map.entry("host".into()).or_insert_with(|| host_fallback.to_owned());
+    map.entry("host".into())
+        .or_insert_with(|| host_fallback.to_owned());
     let raw = map
         .get("signature")
         .cloned()
@@ -176,7 +187,9 @@ pub fn parse_signature(
         required.push("digest");
     }
     if let Some(missing) = required.iter().find(|h| !listed.iter().any(|l| l == *h)) {
-        return Err(SignatureError::Malformed(format!("{missing} is not among the signed headers")));
+        return Err(SignatureError::Malformed(format!(
+            "{missing} is not among the signed headers"
+        )));
     }
     if !listed.iter().any(|h| h == "date" || h == "(created)") {
         return Err(SignatureError::Malformed(
@@ -234,7 +247,10 @@ mod tests {
         let signed = sign_post(key, &url, &digest_header(body), "application/activity+json");
         let mut headers = HeaderMap::new();
         let mut put = |k: &'static str, v: &str| {
-            headers.insert(HeaderName::from_static(k), HeaderValue::from_str(v).unwrap());
+            headers.insert(
+                HeaderName::from_static(k),
+                HeaderValue::from_str(v).unwrap(),
+            );
         };
         put("host", &signed.host);
         put("date", &signed.date);
@@ -247,7 +263,8 @@ mod tests {
     #[test]
     fn a_signed_post_verifies_and_a_tampered_one_does_not() {
         let keys = generate_keys().unwrap();
-        let key = SigningKey::from_pem("https://p.example/u#main-key", &keys.private_key_pem).unwrap();
+        let key =
+            SigningKey::from_pem("https://p.example/u#main-key", &keys.private_key_pem).unwrap();
         let verifier = VerifyingKey::from_pem(&keys.public_key_pem).unwrap();
         let headers = signed_request(&key, b"{}");
         let window = Duration::from_secs(3600);
@@ -256,7 +273,10 @@ mod tests {
         assert!(pending.verify(&verifier));
         let moved = parse_signature("POST", "/other", &headers, "h.example", window).unwrap();
         assert!(!moved.verify(&verifier));
-        assert_eq!(verify_digest(headers.get("digest").and_then(|v| v.to_str().ok()), b"{}"), Ok(()));
+        assert_eq!(
+            verify_digest(headers.get("digest").and_then(|v| v.to_str().ok()), b"{}"),
+            Ok(())
+        );
         assert_eq!(
             verify_digest(headers.get("digest").and_then(|v| v.to_str().ok()), b"{ }"),
             Err(SignatureError::DigestMismatch)
@@ -270,13 +290,25 @@ mod tests {
         let mut headers = signed_request(&key, b"{}");
         let old = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(7200));
         headers.insert("date", HeaderValue::from_str(&old).unwrap());
-        let err = parse_signature("POST", "/inbox", &headers, "h.example", Duration::from_secs(3600));
+        let err = parse_signature(
+            "POST",
+            "/inbox",
+            &headers,
+            "h.example",
+            Duration::from_secs(3600),
+        );
         assert!(matches!(err, Err(SignatureError::Expired(_))), "{err:?}");
     }
 
     #[test]
     fn unsigned_requests_are_refused() {
-        let err = parse_signature("POST", "/inbox", &HeaderMap::new(), "h", Duration::from_secs(60));
+        let err = parse_signature(
+            "POST",
+            "/inbox",
+            &HeaderMap::new(),
+            "h",
+            Duration::from_secs(60),
+        );
         assert_eq!(err.unwrap_err(), SignatureError::Missing);
     }
 }

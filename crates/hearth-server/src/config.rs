@@ -128,9 +128,12 @@ impl Config {
 
     /// The listen address.
     pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.bind
-            .parse()
-            .with_context(|| format!("bind = {:?} is not an address like 127.0.0.1:8080", self.bind))
+        self.bind.parse().with_context(|| {
+            format!(
+                "bind = {:?} is not an address like 127.0.0.1:8080",
+                self.bind
+            )
+        })
     }
 
     /// The public base URL.
@@ -139,7 +142,8 @@ impl Config {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.bind));
-        let url = Url::parse(&text).with_context(|| format!("public_url = {text:?} is not a URL"))?;
+        let url =
+            Url::parse(&text).with_context(|| format!("public_url = {text:?} is not a URL"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             bail!("public_url = {text:?} must be an http(s) URL with a host");
         }

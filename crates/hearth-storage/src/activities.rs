@@ -20,8 +20,14 @@ impl Store {
     }
 
     /// A page of a group's outbox, newest first, starting below `before` when given.
-    pub async fn outbox_page(&self, group_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<OutboxItem>> {
-        let sql = "SELECT id, body FROM outbound_activities WHERE group_id = $1 AND public AND id < $2 \
+    pub async fn outbox_page(
+        &self,
+        group_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let sql =
+            "SELECT id, body FROM outbound_activities WHERE group_id = $1 AND public AND id < $2 \
                    ORDER BY id DESC LIMIT $3";
         let before = before.unwrap_or(i64::MAX);
         on_pool!(self, pool => Ok(sqlx::query_as(sql).bind(group_id).bind(before).bind(limit).fetch_all(pool).await?))
@@ -30,7 +36,8 @@ impl Store {
     /// Whether an inbound activity with this id was already processed.
     pub async fn was_received(&self, ap_id: &str) -> Result<bool> {
         let sql = "SELECT COUNT(*) FROM received_activities WHERE ap_id = $1";
-        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(ap_id).fetch_one(pool).await?);
+        let n: i64 =
+            on_pool!(self, pool => sqlx::query_scalar(sql).bind(ap_id).fetch_one(pool).await?);
         Ok(n > 0)
     }
 

@@ -84,7 +84,8 @@ impl Actor {
     }
 }
 
-const ACTOR_COLUMNS: &str = "id, ap_id, kind, host, preferred_username, name, inbox, shared_inbox, \
+const ACTOR_COLUMNS: &str =
+    "id, ap_id, kind, host, preferred_username, name, inbox, shared_inbox, \
     url, icon_url, public_key_id, public_key_pem, published, raw, fetched_at";
 
 impl Store {

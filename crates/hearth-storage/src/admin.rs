@@ -19,7 +19,8 @@ fn check_name(name: &str) -> Result<()> {
 pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<()> {
     check_name(name)?;
     let mut conn = PgConnection::connect(server_url).await?;
-    conn.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await?;
+    conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await?;
     Ok(())
 }
 

@@ -58,7 +58,11 @@ impl Store {
     }
 
     /// The group whose follow by `actor_id` was made with the `Follow` activity `activity_id`.
-    pub async fn group_followed_by_activity(&self, actor_id: i64, activity_id: &str) -> Result<Option<i64>> {
+    pub async fn group_followed_by_activity(
+        &self,
+        actor_id: i64,
+        activity_id: &str,
+    ) -> Result<Option<i64>> {
         let sql = "SELECT group_id FROM follows WHERE actor_id = $1 AND follow_activity_id = $2";
         on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(actor_id).bind(activity_id).fetch_optional(pool).await?))
     }
@@ -77,7 +81,12 @@ impl Store {
     }
 
     /// A page of accepted followers, oldest first.
-    pub async fn followers_page(&self, group_id: i64, offset: i64, limit: i64) -> Result<Vec<Follower>> {
+    pub async fn followers_page(
+        &self,
+        group_id: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Follower>> {
         let sql = "SELECT a.ap_id, a.preferred_username, a.host, COALESCE(a.shared_inbox, a.inbox) AS delivery_inbox, \
                    f.created_at FROM follows f JOIN actors a ON a.id = f.actor_id \
                    WHERE f.group_id = $1 AND f.state = 'accepted' ORDER BY f.created_at, a.id LIMIT $2 OFFSET $3";

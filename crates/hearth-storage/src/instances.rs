@@ -47,7 +47,8 @@ pub struct InstanceFailure<'a> {
     pub hold_until: i64,
 }
 
-const INSTANCE_COLUMNS: &str = "host, software, software_version, flavor, consecutive_failures, last_success_at, \
+const INSTANCE_COLUMNS: &str =
+    "host, software, software_version, flavor, consecutive_failures, last_success_at, \
     last_failure_at, last_error, unreachable_since, retry_at, delivered_count, first_seen_at";
 
 impl Store {
@@ -107,7 +108,11 @@ impl Store {
     }
 
     /// Hosts whose NodeInfo was never fetched or is older than `older_than` (ms).
-    pub async fn instances_needing_nodeinfo(&self, older_than: i64, limit: i64) -> Result<Vec<String>> {
+    pub async fn instances_needing_nodeinfo(
+        &self,
+        older_than: i64,
+        limit: i64,
+    ) -> Result<Vec<String>> {
         let sql = "SELECT host FROM instances WHERE nodeinfo_fetched_at IS NULL OR nodeinfo_fetched_at < $1 \
                    ORDER BY COALESCE(nodeinfo_fetched_at, 0) LIMIT $2";
         on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(older_than).bind(limit).fetch_all(pool).await?))

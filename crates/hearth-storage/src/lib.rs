@@ -5,9 +5,9 @@
 //! pool is active through the `on_pool!` macro; the few statements that differ between the
 //! backends have one arm each. This crate knows nothing of HTTP or ActivityPub.
 
-pub mod admin;
 mod activities;
 mod actors;
+pub mod admin;
 mod error;
 mod follows;
 mod groups;

@@ -115,7 +115,10 @@ impl Store {
     }
 
     /// The post and kind of the reaction made by activity `activity_ap_id`, if stored.
-    pub async fn reaction_by_activity(&self, activity_ap_id: &str) -> Result<Option<(i64, String)>> {
+    pub async fn reaction_by_activity(
+        &self,
+        activity_ap_id: &str,
+    ) -> Result<Option<(i64, String)>> {
         let sql = "SELECT post_id, kind FROM reactions WHERE activity_ap_id = $1";
         on_pool!(self, pool => Ok(sqlx::query_as(sql).bind(activity_ap_id).fetch_optional(pool).await?))
     }

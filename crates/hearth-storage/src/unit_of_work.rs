@@ -171,7 +171,8 @@ pub struct CommitOutcome {
     pub created_post: Option<i64>,
 }
 
-const FOLLOWER_TARGETS: &str = "INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at) \
+const FOLLOWER_TARGETS: &str =
+    "INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at) \
     SELECT DISTINCT $1, COALESCE(a.shared_inbox, a.inbox), a.host, $2, $2 FROM follows f \
     JOIN actors a ON a.id = f.actor_id LEFT JOIN instances i ON i.host = a.host \
     WHERE f.group_id = $3 AND f.state = 'accepted'";

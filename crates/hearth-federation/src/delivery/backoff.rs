@@ -36,7 +36,9 @@ pub fn classify(status: u16, retry_after: Option<Duration>) -> Outcome {
 /// `max`, with ±20 % jitter so that many jobs do not retry in lockstep.
 pub fn retry_delay(attempt: i64, base: Duration, max: Duration) -> Duration {
     let exponent = attempt.clamp(1, 30) - 1;
-    let raw = base.saturating_mul(1u32 << exponent.min(20) as u32).min(max);
+    let raw = base
+        .saturating_mul(1u32 << exponent.min(20) as u32)
+        .min(max);
     let jitter = rand::rng().random_range(0.8..1.2);
     raw.mul_f64(jitter).min(max)
 }
@@ -49,10 +51,16 @@ mod tests {
     fn statuses_are_classified_like_mastodon_does() {
         assert_eq!(classify(202, None), Outcome::Delivered);
         for retry in [500, 502, 503, 408, 429, 301] {
-            assert!(matches!(classify(retry, None), Outcome::Retry { .. }), "{retry}");
+            assert!(
+                matches!(classify(retry, None), Outcome::Retry { .. }),
+                "{retry}"
+            );
         }
         for refused in [400, 401, 403, 404, 410, 422] {
-            assert!(matches!(classify(refused, None), Outcome::Refused(_)), "{refused}");
+            assert!(
+                matches!(classify(refused, None), Outcome::Refused(_)),
+                "{refused}"
+            );
         }
     }
 

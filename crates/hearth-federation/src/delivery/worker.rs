@@ -137,7 +137,10 @@ impl DeliveryWorker {
             }
         }
         let grace = self.fed.settings().request_timeout + Duration::from_secs(2);
-        let _ = tokio::time::timeout(grace, async { while in_flight.join_next().await.is_some() {} }).await;
+        let _ = tokio::time::timeout(grace, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
         tracing::info!(owner = %self.owner, "delivery worker stopped");
     }
 
@@ -152,7 +155,12 @@ impl DeliveryWorker {
     }
 
     async fn prepare(&self, activity_id: i64) -> Result<Arc<Prepared>, String> {
-        if let Some(found) = self.prepared.lock().expect("prepared lock").get(&activity_id) {
+        if let Some(found) = self
+            .prepared
+            .lock()
+            .expect("prepared lock")
+            .get(&activity_id)
+        {
             return Ok(found.clone());
         }
         let store = self.fed.store();
@@ -170,7 +178,10 @@ impl DeliveryWorker {
                     .ok_or("the sending group no longer exists")?;
                 self.fed
                     .keys()
-                    .signing(&self.fed.urls().group_key(&group.name), &group.private_key_pem)
+                    .signing(
+                        &self.fed.urls().group_key(&group.name),
+                        &group.private_key_pem,
+                    )
                     .map_err(|e| e.to_string())?
             }
             None => self.fed.instance_key().clone(),
@@ -190,7 +201,10 @@ impl DeliveryWorker {
 
     async fn deliver(&self, job: ClaimedDelivery, _slot: OwnedSemaphorePermit) {
         let host_slots = self.host_slots(&job.host);
-        let _host_slot = host_slots.acquire().await.expect("host semaphores are never closed");
+        let _host_slot = host_slots
+            .acquire()
+            .await
+            .expect("host semaphores are never closed");
         let outcome = match self.attempt(&job).await {
             Ok(outcome) => outcome,
             Err(refusal) => Outcome::Refused(refusal),
@@ -202,7 +216,8 @@ impl DeliveryWorker {
 
     async fn attempt(&self, job: &ClaimedDelivery) -> Result<Outcome, String> {
         let url = Url::parse(&job.inbox).map_err(|e| format!("bad inbox URL: {e}"))?;
-        check_peer_url(&url, self.fed.settings().allow_private_networks).map_err(|e| e.to_string())?;
+        check_peer_url(&url, self.fed.settings().allow_private_networks)
+            .map_err(|e| e.to_string())?;
         let prepared = self.prepare(job.activity_id).await?;
         let signed = {
             let (p, target) = (prepared.clone(), url.clone());
@@ -239,7 +254,11 @@ impl DeliveryWorker {
         })
     }
 
-    async fn record(&self, job: &ClaimedDelivery, outcome: Outcome) -> Result<(), hearth_storage::StoreError> {
+    async fn record(
+        &self,
+        job: &ClaimedDelivery,
+        outcome: Outcome,
+    ) -> Result<(), hearth_storage::StoreError> {
         let store = self.fed.store();
         let settings = &self.fed.settings().delivery;
         let now = now_ms();
@@ -292,7 +311,11 @@ async fn housekeeping(fed: &Federation) {
     let stale = now - 7 * 24 * 3600 * 1000;
     if let Ok(hosts) = store.instances_needing_nodeinfo(stale, 20).await {
         for host in hosts {
-            let scheme = if fed.settings().allow_private_networks && host.contains(':') { "http" } else { "https" };
+            let scheme = if fed.settings().allow_private_networks && host.contains(':') {
+                "http"
+            } else {
+                "https"
+            };
             if let Ok(url) = Url::parse(&format!("{scheme}://{host}/")) {
                 fed.refresh_instance(&host, &url).await;
             }

@@ -1,7 +1,9 @@
 //! Posts into a group: `Create` of a thread or reply, and its author's `Update` and `Delete`.
 
 use hearth_moderation::{may_post, Decision, PostKind, Poster};
-use hearth_storage::{Change, FollowerFlavor, Group, NewOutbound, NewPost, Post, Recipients, UnitOfWork};
+use hearth_storage::{
+    Change, FollowerFlavor, Group, NewOutbound, NewPost, Post, Recipients, UnitOfWork,
+};
 use serde_json::Value;
 use url::Url;
 
@@ -27,16 +29,23 @@ async fn object_of(fed: &Federation, inbound: &Inbound<'_>) -> Result<Value, Rej
         .ok_or_else(|| Rejection::bad_request("the activity has no object"))?;
     let object = match object {
         Value::String(id) => {
-            let url = Url::parse(id).map_err(|_| Rejection::bad_request("the object id is not a URL"))?;
+            let url =
+                Url::parse(id).map_err(|_| Rejection::bad_request("the object id is not a URL"))?;
             fed.fetch_document(&url)
                 .await
                 .map_err(|e| Rejection::unprocessable(format!("cannot fetch the object: {e}")))?
         }
         Value::Object(_) => object.clone(),
-        _ => return Err(Rejection::bad_request("the object is neither an id nor an object")),
+        _ => {
+            return Err(Rejection::bad_request(
+                "the object is neither an id nor an object",
+            ))
+        }
     };
-    let object_id = str_of(&object, "id").ok_or_else(|| Rejection::bad_request("the object has no id"))?;
-    let object_url = Url::parse(object_id).map_err(|_| Rejection::bad_request("the object id is not a URL"))?;
+    let object_id =
+        str_of(&object, "id").ok_or_else(|| Rejection::bad_request("the object has no id"))?;
+    let object_url =
+        Url::parse(object_id).map_err(|_| Rejection::bad_request("the object id is not a URL"))?;
     if authority(&object_url) != inbound.actor.host {
         return Err(Rejection::forbidden(format!(
             "the object {object_id} is on another host than its actor"
@@ -61,7 +70,10 @@ fn content_of(object: &Value) -> String {
 
 /// A thread title: `name`, else the first line of the text without leading mentions.
 fn title_of(object: &Value, content: &str) -> Option<String> {
-    if let Some(name) = str_of(object, "name").map(str::trim).filter(|n| !n.is_empty()) {
+    if let Some(name) = str_of(object, "name")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         return Some(name.to_owned());
     }
     let text = to_text(content);
@@ -81,7 +93,10 @@ fn title_of(object: &Value, content: &str) -> Option<String> {
 }
 
 /// Stores a new thread or reply and queues its announces.
-pub(super) async fn create(fed: &Federation, inbound: &Inbound<'_>) -> Result<Option<Handled>, Rejection> {
+pub(super) async fn create(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<Option<Handled>, Rejection> {
     let object = object_of(fed, inbound).await?;
     let kind = kind_of(&object).unwrap_or("");
     if !POST_TYPES.contains(&kind) {
@@ -96,7 +111,9 @@ pub(super) async fn create(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
             .iter()
             .any(|a| Url::parse(a).is_ok_and(|u| fed.urls().group_name_of(&u).is_some()));
         if !local_group {
-            return Err(Rejection::forbidden("the object is attributed to someone other than the sender"));
+            return Err(Rejection::forbidden(
+                "the object is attributed to someone other than the sender",
+            ));
         }
     }
     if fed.store().post_by_ap_id(&object_id).await?.is_some() {
@@ -133,7 +150,11 @@ pub(super) async fn create(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
         ));
     }
 
-    let post_kind = if parent.is_some() { PostKind::Reply } else { PostKind::Thread };
+    let post_kind = if parent.is_some() {
+        PostKind::Reply
+    } else {
+        PostKind::Thread
+    };
     let follow = fed.store().follow_state(group.id, inbound.actor.id).await?;
     let poster = Poster {
         follow,
@@ -185,17 +206,30 @@ pub(super) async fn create(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
         changes: vec![Change::CreatePost(new_post)],
         outbound,
     };
-    let what = if post_kind == PostKind::Thread { "new thread" } else { "reply" };
-    Ok(Some(Handled::new(work, format!("{what} {object_id} in {}", group.name))))
+    let what = if post_kind == PostKind::Thread {
+        "new thread"
+    } else {
+        "reply"
+    };
+    Ok(Some(Handled::new(
+        work,
+        format!("{what} {object_id} in {}", group.name),
+    )))
 }
 
 /// The stored post an `Update`/`Delete` targets, checked to be the sender's own.
-async fn own_post(fed: &Federation, inbound: &Inbound<'_>, object_id: &str) -> Result<Option<(Post, Group)>, Rejection> {
+async fn own_post(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+    object_id: &str,
+) -> Result<Option<(Post, Group)>, Rejection> {
     let Some(post) = fed.store().post_by_ap_id(object_id).await? else {
         return Ok(None);
     };
     if post.author_ap_id != inbound.actor.ap_id {
-        return Err(Rejection::forbidden("only the author may change or delete a post"));
+        return Err(Rejection::forbidden(
+            "only the author may change or delete a post",
+        ));
     }
     let Some(group) = fed.store().group_by_id(post.group_id).await? else {
         return Ok(None);
@@ -204,7 +238,10 @@ async fn own_post(fed: &Federation, inbound: &Inbound<'_>, object_id: &str) -> R
 }
 
 /// Applies an author's edit and announces it.
-pub(super) async fn update(fed: &Federation, inbound: &Inbound<'_>) -> Result<Option<Handled>, Rejection> {
+pub(super) async fn update(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<Option<Handled>, Rejection> {
     let object_ref = inbound
         .activity
         .get("object")
@@ -223,7 +260,11 @@ pub(super) async fn update(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
     };
     let object = object_of(fed, inbound).await?;
     let content = content_of(&object);
-    let title = if post.in_reply_to.is_none() { title_of(&object, &content) } else { None };
+    let title = if post.in_reply_to.is_none() {
+        title_of(&object, &content)
+    } else {
+        None
+    };
     let work = UnitOfWork {
         received: Some(inbound.dedupe_key.clone()),
         changes: vec![Change::UpdatePost {
@@ -239,11 +280,17 @@ pub(super) async fn update(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
             "Update",
         )],
     };
-    Ok(Some(Handled::new(work, format!("edit of {object_ref} in {}", group.name))))
+    Ok(Some(Handled::new(
+        work,
+        format!("edit of {object_ref} in {}", group.name),
+    )))
 }
 
 /// Applies an author's deletion (or an account deletion) and announces it.
-pub(super) async fn delete(fed: &Federation, inbound: &Inbound<'_>) -> Result<Option<Handled>, Rejection> {
+pub(super) async fn delete(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<Option<Handled>, Rejection> {
     let object_ref = inbound
         .activity
         .get("object")
@@ -257,7 +304,10 @@ pub(super) async fn delete(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
             }],
             outbound: Vec::new(),
         };
-        return Ok(Some(Handled::new(work, format!("account {object_ref} deleted"))));
+        return Ok(Some(Handled::new(
+            work,
+            format!("account {object_ref} deleted"),
+        )));
     }
     let Some((post, group)) = own_post(fed, inbound, object_ref).await? else {
         return Ok(None);
@@ -289,7 +339,10 @@ pub(super) async fn delete(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
         changes: vec![Change::DeletePost { post_id: post.id }],
         outbound,
     };
-    Ok(Some(Handled::new(work, format!("deletion of {object_ref} in {}", group.name))))
+    Ok(Some(Handled::new(
+        work,
+        format!("deletion of {object_ref} in {}", group.name),
+    )))
 }
 
 #[cfg(test)]
@@ -299,9 +352,15 @@ mod tests {
 
     #[test]
     fn titles_come_from_name_or_first_line() {
-        assert_eq!(title_of(&json!({"name": " Crag report "}), "").as_deref(), Some("Crag report"));
+        assert_eq!(
+            title_of(&json!({"name": " Crag report "}), "").as_deref(),
+            Some("Crag report")
+        );
         let html = r#"<p><span class="h-card"><a href="x">@climbing</a></span> Best crags near Leeds?</p><p>More</p>"#;
-        assert_eq!(title_of(&json!({}), html).as_deref(), Some("Best crags near Leeds?"));
+        assert_eq!(
+            title_of(&json!({}), html).as_deref(),
+            Some("Best crags near Leeds?")
+        );
         let long = format!("<p>{}</p>", "word ".repeat(60));
         assert!(title_of(&json!({}), &long).unwrap().chars().count() <= TITLE_CHARS);
         assert_eq!(title_of(&json!({}), "<p>@climbing</p>"), None);

@@ -10,7 +10,10 @@ use crate::vocab::inbound::id_of;
 use crate::Federation;
 
 /// The group a `Follow`/`Join`/`Leave` names.
-async fn followed_group(fed: &Federation, inbound: &Inbound<'_>) -> Result<hearth_storage::Group, Rejection> {
+async fn followed_group(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<hearth_storage::Group, Rejection> {
     let object = inbound
         .activity
         .get("object")
@@ -18,7 +21,9 @@ async fn followed_group(fed: &Federation, inbound: &Inbound<'_>) -> Result<heart
         .ok_or_else(|| Rejection::bad_request("the activity has no object"))?;
     let url = Url::parse(object).map_err(|_| Rejection::bad_request("the object is not a URL"))?;
     if !fed.urls().is_local(&url) {
-        return Err(Rejection::unprocessable(format!("{object} is not an actor of this server")));
+        return Err(Rejection::unprocessable(format!(
+            "{object} is not an actor of this server"
+        )));
     }
     let name = fed
         .urls()
@@ -31,7 +36,10 @@ async fn followed_group(fed: &Federation, inbound: &Inbound<'_>) -> Result<heart
 }
 
 /// Records the follow and, unless the group approves followers by hand, accepts it.
-pub(super) async fn follow(fed: &Federation, inbound: &Inbound<'_>) -> Result<Option<Handled>, Rejection> {
+pub(super) async fn follow(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<Option<Handled>, Rejection> {
     let group = followed_group(fed, inbound).await?;
     let state = if group.manually_approves_followers {
         FollowState::Pending
@@ -70,11 +78,17 @@ pub(super) async fn follow(fed: &Federation, inbound: &Inbound<'_>) -> Result<Op
         FollowState::Accepted => "now follows",
         FollowState::Pending => "asked to follow",
     };
-    Ok(Some(Handled::new(work, format!("{} {verb} {}", inbound.actor.ap_id, group.name))))
+    Ok(Some(Handled::new(
+        work,
+        format!("{} {verb} {}", inbound.actor.ap_id, group.name),
+    )))
 }
 
 /// Removes the follow of the group named by a `Leave` activity.
-pub(super) async fn leave(fed: &Federation, inbound: &Inbound<'_>) -> Result<Option<Handled>, Rejection> {
+pub(super) async fn leave(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<Option<Handled>, Rejection> {
     let group = followed_group(fed, inbound).await?;
     Ok(Some(unfollow(inbound, group.id, &group.name)))
 }

@@ -84,7 +84,10 @@ impl Rejection {
     }
     pub(crate) fn unavailable(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "inbox failure");
-        Self::new(503, "temporarily unable to process this activity; retry later")
+        Self::new(
+            503,
+            "temporarily unable to process this activity; retry later",
+        )
     }
 }
 
@@ -154,13 +157,16 @@ impl Federation {
         }
         let id = str_of(&activity, "id")
             .ok_or_else(|| Rejection::bad_request("the activity has no id"))?;
-        let id_url = Url::parse(id).map_err(|_| Rejection::bad_request("the activity id is not a URL"))?;
-        let kind = kind_of(&activity).ok_or_else(|| Rejection::bad_request("the activity has no type"))?;
+        let id_url =
+            Url::parse(id).map_err(|_| Rejection::bad_request("the activity id is not a URL"))?;
+        let kind =
+            kind_of(&activity).ok_or_else(|| Rejection::bad_request("the activity has no type"))?;
         let actor_id = activity
             .get("actor")
             .and_then(id_of)
             .ok_or_else(|| Rejection::bad_request("the activity has no actor"))?;
-        let actor_url = Url::parse(actor_id).map_err(|_| Rejection::bad_request("the actor is not a URL"))?;
+        let actor_url =
+            Url::parse(actor_id).map_err(|_| Rejection::bad_request("the actor is not a URL"))?;
 
         if self.urls().is_local(&actor_url) {
             return Err(Rejection::forbidden(format!(
@@ -172,16 +178,14 @@ impl Federation {
                 "the activity id {id} is on another host than its actor {actor_id}"
             )));
         }
-        check_peer_url(&actor_url, self.settings().allow_private_networks)
-            .map_err(|reason| Rejection::forbidden(format!("refused to contact {actor_id}: {reason}")))?;
+        check_peer_url(&actor_url, self.settings().allow_private_networks).map_err(|reason| {
+            Rejection::forbidden(format!("refused to contact {actor_id}: {reason}"))
+        })?;
 
         let inbox_group = match req.group {
-            Some(name) => Some(
-                self.store()
-                    .group_by_name(name)
-                    .await?
-                    .ok_or_else(|| Rejection::not_found(format!("there is no group named {name} here")))?,
-            ),
+            Some(name) => Some(self.store().group_by_name(name).await?.ok_or_else(|| {
+                Rejection::not_found(format!("there is no group named {name} here"))
+            })?),
             None => None,
         };
         let dedupe_key = dedupe_key(kind, id, req.body);
@@ -226,7 +230,9 @@ impl Federation {
             "Delete" => content::delete(self, &inbound).await?,
             "Like" | "Dislike" => reactions::react(self, &inbound).await?,
             other if IGNORED_TYPES.contains(&other) => {
-                return Ok(Accepted::Ignored(format!("{other} activities need no action here")))
+                return Ok(Accepted::Ignored(format!(
+                    "{other} activities need no action here"
+                )))
             }
             other => {
                 return Err(Rejection::unprocessable(format!(
@@ -249,8 +255,14 @@ impl Federation {
 
     /// The sending actor. A `Delete` of an account we never cached is not worth a fetch
     /// (the account is gone): `None`.
-    async fn signer(&self, kind: &str, activity: &Value, actor_url: &Url) -> Result<Option<Actor>, Rejection> {
-        let self_delete = kind == "Delete" && activity.get("object").and_then(id_of) == Some(actor_url.as_str());
+    async fn signer(
+        &self,
+        kind: &str,
+        activity: &Value,
+        actor_url: &Url,
+    ) -> Result<Option<Actor>, Rejection> {
+        let self_delete =
+            kind == "Delete" && activity.get("object").and_then(id_of) == Some(actor_url.as_str());
         if self_delete {
             return Ok(self.store().actor_by_ap_id(actor_url.as_str()).await?);
         }
@@ -265,7 +277,11 @@ impl Federation {
 
     /// Verifies `signature` against `actor`'s key, refetching the actor once if the key
     /// does not match or does not verify (the key may have been rotated).
-    async fn verify_signer(&self, actor: Actor, signature: &crate::signatures::PendingSignature) -> Result<Actor, Rejection> {
+    async fn verify_signer(
+        &self,
+        actor: Actor,
+        signature: &crate::signatures::PendingSignature,
+    ) -> Result<Actor, Rejection> {
         if self.signature_matches(&actor, signature)? {
             return Ok(actor);
         }
@@ -291,7 +307,11 @@ impl Federation {
         ))
     }
 
-    fn signature_matches(&self, actor: &Actor, signature: &crate::signatures::PendingSignature) -> Result<bool, Rejection> {
+    fn signature_matches(
+        &self,
+        actor: &Actor,
+        signature: &crate::signatures::PendingSignature,
+    ) -> Result<bool, Rejection> {
         if !key_belongs_to(&signature.key_id, actor) {
             return Ok(false);
         }

@@ -8,7 +8,10 @@ use crate::vocab::inbound::{id_of, kind_of};
 use crate::Federation;
 
 /// Records a reaction to a post Hearth holds; reactions to anything else are ignored.
-pub(super) async fn react(fed: &Federation, inbound: &Inbound<'_>) -> Result<Option<Handled>, Rejection> {
+pub(super) async fn react(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<Option<Handled>, Rejection> {
     let kind = kind_of(inbound.activity).unwrap_or("Like");
     let object = inbound
         .activity
@@ -35,7 +38,10 @@ pub(super) async fn react(fed: &Federation, inbound: &Inbound<'_>) -> Result<Opt
         }],
         outbound: vec![announce_to_threaded(&group, announce, kind)],
     };
-    Ok(Some(Handled::new(work, format!("{kind} of {object} in {}", group.name))))
+    Ok(Some(Handled::new(
+        work,
+        format!("{kind} of {object} in {}", group.name),
+    )))
 }
 
 /// An `Announce` of a received activity, for followers that understand group announces.
@@ -63,8 +69,14 @@ pub(super) async fn undone_reaction(
     fed: &Federation,
     inner: &serde_json::Value,
 ) -> Result<Option<(i64, String)>, Rejection> {
-    if let (Some(kind @ ("Like" | "Dislike")), Some(object)) = (kind_of(inner), inner.get("object").and_then(id_of)) {
-        return Ok(fed.store().post_by_ap_id(object).await?.map(|p| (p.id, kind.to_owned())));
+    if let (Some(kind @ ("Like" | "Dislike")), Some(object)) =
+        (kind_of(inner), inner.get("object").and_then(id_of))
+    {
+        return Ok(fed
+            .store()
+            .post_by_ap_id(object)
+            .await?
+            .map(|p| (p.id, kind.to_owned())));
     }
     match id_of(inner) {
         Some(id) => Ok(fed.store().reaction_by_activity(id).await?),

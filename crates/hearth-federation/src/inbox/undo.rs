@@ -9,14 +9,19 @@ use crate::vocab::inbound::{id_of, kind_of};
 use crate::Federation;
 
 /// Undoes what the inner activity did, when it was `inbound.actor`'s to undo.
-pub(super) async fn undo(fed: &Federation, inbound: &Inbound<'_>) -> Result<Option<Handled>, Rejection> {
+pub(super) async fn undo(
+    fed: &Federation,
+    inbound: &Inbound<'_>,
+) -> Result<Option<Handled>, Rejection> {
     let inner = inbound
         .activity
         .get("object")
         .ok_or_else(|| Rejection::bad_request("the Undo has no object"))?;
     if let Some(inner_actor) = inner.get("actor").and_then(id_of) {
         if inner_actor != inbound.actor.ap_id {
-            return Err(Rejection::forbidden("an actor may only undo its own activities"));
+            return Err(Rejection::forbidden(
+                "an actor may only undo its own activities",
+            ));
         }
     }
     match kind_of(inner) {
@@ -25,9 +30,20 @@ pub(super) async fn undo(fed: &Federation, inbound: &Inbound<'_>) -> Result<Opti
         Some(_) => Ok(None),
         None => {
             // A bare id: a follow or a reaction we stored under that id.
-            let Some(id) = id_of(inner) else { return Ok(None) };
-            if let Some(group_id) = fed.store().group_followed_by_activity(inbound.actor.id, id).await? {
-                let name = fed.store().group_by_id(group_id).await?.map(|g| g.name).unwrap_or_default();
+            let Some(id) = id_of(inner) else {
+                return Ok(None);
+            };
+            if let Some(group_id) = fed
+                .store()
+                .group_followed_by_activity(inbound.actor.id, id)
+                .await?
+            {
+                let name = fed
+                    .store()
+                    .group_by_id(group_id)
+                    .await?
+                    .map(|g| g.name)
+                    .unwrap_or_default();
                 return Ok(Some(follow::unfollow(inbound, group_id, &name)));
             }
             undo_reaction(fed, inbound, inner).await
@@ -43,11 +59,16 @@ async fn undo_follow(
     let Some(object) = inner.get("object").and_then(id_of) else {
         return Err(Rejection::bad_request("the undone Follow has no object"));
     };
-    let Some(name) = url::Url::parse(object).ok().and_then(|u| fed.urls().group_name_of(&u)) else {
+    let Some(name) = url::Url::parse(object)
+        .ok()
+        .and_then(|u| fed.urls().group_name_of(&u))
+    else {
         return Ok(None);
     };
     let Some(group) = fed.store().group_by_name(&name).await? else {
-        return Err(Rejection::not_found(format!("there is no group named {name} here")));
+        return Err(Rejection::not_found(format!(
+            "there is no group named {name} here"
+        )));
     };
     Ok(Some(follow::unfollow(inbound, group.id, &group.name)))
 }
@@ -60,8 +81,12 @@ async fn undo_reaction(
     let Some((post_id, kind)) = undone_reaction(fed, inner).await? else {
         return Ok(None);
     };
-    let Some(post) = fed.store().post_by_id(post_id).await? else { return Ok(None) };
-    let Some(group) = fed.store().group_by_id(post.group_id).await? else { return Ok(None) };
+    let Some(post) = fed.store().post_by_id(post_id).await? else {
+        return Ok(None);
+    };
+    let Some(group) = fed.store().group_by_id(post.group_id).await? else {
+        return Ok(None);
+    };
     let announce = announce::announce_activity(fed.urls(), &group, inbound.raw);
     let work = UnitOfWork {
         received: Some(inbound.dedupe_key.clone()),
@@ -72,5 +97,8 @@ async fn undo_reaction(
         }],
         outbound: vec![announce_to_threaded(&group, announce, "Undo")],
     };
-    Ok(Some(Handled::new(work, format!("withdrew a {kind} in {}", group.name))))
+    Ok(Some(Handled::new(
+        work,
+        format!("withdrew a {kind} in {}", group.name),
+    )))
 }

@@ -111,6 +111,9 @@ mod tests {
                           "url": [{"type": "Link", "href": "https://p/1"}]});
         assert_eq!(mention_hrefs(&note), vec!["https://h/groups/g"]);
         assert_eq!(first_url(note.get("url")), Some("https://p/1"));
-        assert_eq!(parse_time(Some(&json!("2024-01-02T03:04:05Z"))), Some(1704164645000));
+        assert_eq!(
+            parse_time(Some(&json!("2024-01-02T03:04:05Z"))),
+            Some(1704164645000)
+        );
     }
 }

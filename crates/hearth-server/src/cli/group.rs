@@ -90,7 +90,13 @@ async fn list(store: &hearth_storage::Store, urls: &Urls) -> anyhow::Result<()> 
     }
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "name", "handle", "title", "followers", "threads", "posts", "created",
+        "name",
+        "handle",
+        "title",
+        "followers",
+        "threads",
+        "posts",
+        "created",
     ]);
     for g in groups {
         table.add_row(vec![
@@ -113,7 +119,10 @@ async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow:
     };
     let followers = store.count_followers(group.id).await?;
     let inboxes = store.count_follower_inboxes(group.id).await?;
-    let threads = store.recent_threads(group.id, 10).await.context("cannot read threads")?;
+    let threads = store
+        .recent_threads(group.id, 10)
+        .await
+        .context("cannot read threads")?;
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     for (k, v) in [
@@ -122,9 +131,18 @@ async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow:
         ("handle", format!("@{}@{}", group.name, urls.authority())),
         ("actor", urls.group(&group.name).to_string()),
         ("posting", group.posting_policy().to_string()),
-        ("approve followers", yes_no(group.manually_approves_followers)),
+        (
+            "approve followers",
+            yes_no(group.manually_approves_followers),
+        ),
         ("listed", yes_no(group.discoverable)),
-        ("followers", format!("{followers} on {inboxes} inbox{}", if inboxes == 1 { "" } else { "es" })),
+        (
+            "followers",
+            format!(
+                "{followers} on {inboxes} inbox{}",
+                if inboxes == 1 { "" } else { "es" }
+            ),
+        ),
         ("created", date(group.created_at)),
     ] {
         table.add_row(vec![k.to_owned(), v]);
@@ -135,13 +153,20 @@ async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow:
     }
     if !threads.is_empty() {
         let mut recent = Table::new();
-        recent
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_header(vec!["recent thread", "author", "replies", "last activity"]);
+        recent.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+            "recent thread",
+            "author",
+            "replies",
+            "last activity",
+        ]);
         for t in threads {
             recent.add_row(vec![
                 t.title.unwrap_or_else(|| "(untitled)".into()),
-                format!("@{}@{}", t.author_username.unwrap_or_default(), t.author_host),
+                format!(
+                    "@{}@{}",
+                    t.author_username.unwrap_or_default(),
+                    t.author_host
+                ),
                 t.reply_count.to_string(),
                 date(t.last_activity_at),
             ]);

@@ -28,6 +28,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         ..StoreOptions::default()
     };
     let store = Store::connect(&config.database_url, &options).await?;
-    store.migrate().await.context("cannot prepare the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot prepare the database")?;
     Ok(store)
 }

@@ -43,7 +43,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         fed.urls().base(),
         fed.store().backend(),
-        if worker.is_some() { ", delivering" } else { ", HTTP only" }
+        if worker.is_some() {
+            ", delivering"
+        } else {
+            ", HTTP only"
+        }
     );
     let app = http::router(http::AppState::new(fed.clone(), &config));
     axum::serve(listener, app)
@@ -60,7 +64,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
 /// Runs delivery workers only, until Ctrl-C or SIGTERM.
 pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let fed = start(&config).await?;
-    tracing::info!("Hearth {} delivery worker ({:?} database)", env!("CARGO_PKG_VERSION"), fed.store().backend());
+    tracing::info!(
+        "Hearth {} delivery worker ({:?} database)",
+        env!("CARGO_PKG_VERSION"),
+        fed.store().backend()
+    );
     let worker = DeliveryWorker::spawn(fed.clone());
     shutdown_signal().await;
     worker.shutdown().await;

@@ -31,11 +31,18 @@ async fn find_group(state: &AppState, name: &str) -> Result<Group, ApiError> {
 
 /// `GET /actor`: the instance actor.
 pub async fn instance_actor(State(state): State<AppState>) -> Response {
-    activity_json(&instance_doc(state.fed.urls(), state.fed.instance_public_key_pem()))
+    activity_json(&instance_doc(
+        state.fed.urls(),
+        state.fed.instance_public_key_pem(),
+    ))
 }
 
 /// `GET /groups/{name}`: the Group actor, or its page for browsers.
-pub async fn group(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+pub async fn group(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if wants_html(&headers) {
         return pages::group_page(&state, &name).await;
     }
@@ -63,7 +70,11 @@ pub async fn followers(
     let id = state.fed.urls().group_followers(&group.name).to_string();
     let total = store.count_followers(group.id).await?;
     let Some(page) = query.page else {
-        return Ok(activity_json(&ordered_collection(&id, total, Some(format!("{id}?page=1")))));
+        return Ok(activity_json(&ordered_collection(
+            &id,
+            total,
+            Some(format!("{id}?page=1")),
+        )));
     };
     let page: i64 = page
         .parse()
@@ -71,7 +82,11 @@ pub async fn followers(
         .filter(|p| *p >= 1)
         .ok_or_else(|| ApiError::bad_request("page must be a number from 1"))?;
     let rows = store
-        .followers_page(group.id, (page - 1) * FOLLOWERS_PER_PAGE, FOLLOWERS_PER_PAGE)
+        .followers_page(
+            group.id,
+            (page - 1) * FOLLOWERS_PER_PAGE,
+            FOLLOWERS_PER_PAGE,
+        )
         .await?;
     let next = (page * FOLLOWERS_PER_PAGE < total).then(|| format!("{id}?page={}", page + 1));
     let items = rows.into_iter().map(|f| Value::String(f.ap_id)).collect();
@@ -95,9 +110,15 @@ pub async fn outbox(
     let id = state.fed.urls().group_outbox(&group.name).to_string();
     let total = store.count_outbox(group.id).await?;
     if query.page.is_none() && query.before.is_none() {
-        return Ok(activity_json(&ordered_collection(&id, total, Some(format!("{id}?page=true")))));
+        return Ok(activity_json(&ordered_collection(
+            &id,
+            total,
+            Some(format!("{id}?page=true")),
+        )));
     }
-    let rows = store.outbox_page(group.id, query.before, OUTBOX_PER_PAGE).await?;
+    let rows = store
+        .outbox_page(group.id, query.before, OUTBOX_PER_PAGE)
+        .await?;
     let next = (rows.len() as i64 == OUTBOX_PER_PAGE)
         .then(|| rows.last().map(|last| format!("{id}?before={}", last.id)))
         .flatten();
@@ -115,11 +136,16 @@ pub async fn outbox(
             activity
         })
         .collect();
-    Ok(activity_json(&ordered_collection_page(&page_id, &id, total, items, next)))
+    Ok(activity_json(&ordered_collection_page(
+        &page_id, &id, total, items, next,
+    )))
 }
 
 /// `GET /groups/{name}/featured`: pinned posts (none can be pinned yet, so it is empty).
-pub async fn featured(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn featured(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let group = find_group(&state, &name).await?;
     let id = state.fed.urls().group_featured(&group.name).to_string();
     let mut doc = ordered_collection(&id, 0, None);
@@ -128,7 +154,10 @@ pub async fn featured(State(state): State<AppState>, Path(name): Path<String>) -
 }
 
 /// `GET /groups/{name}/moderators`: the group's moderators (its `attributedTo`).
-pub async fn moderators(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn moderators(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let group = find_group(&state, &name).await?;
     let id = state.fed.urls().group_moderators(&group.name).to_string();
     let mut doc = ordered_collection(&id, 0, None);
@@ -137,7 +166,13 @@ pub async fn moderators(State(state): State<AppState>, Path(name): Path<String>)
 }
 
 /// `POST /inbox`: the shared inbox.
-pub async fn shared_inbox(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn shared_inbox(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     receive(&state, None, &method, &uri, &headers, &body).await
 }
 
@@ -153,7 +188,14 @@ pub async fn group_inbox(
     receive(&state, Some(&name), &method, &uri, &headers, &body).await
 }
 
-async fn receive(state: &AppState, group: Option<&str>, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+async fn receive(
+    state: &AppState,
+    group: Option<&str>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/inbox");
     let request = InboxRequest {
         method: method.as_str(),
@@ -170,7 +212,11 @@ async fn receive(state: &AppState, group: Option<&str>, method: &Method, uri: &U
                 Accepted::Ignored(detail) => ("ignored", detail.as_str()),
             };
             tracing::info!(inbox = path_and_query, status, detail, "inbox");
-            json_with_type(StatusCode::ACCEPTED, &json!({"status": status, "detail": detail}), "application/json")
+            json_with_type(
+                StatusCode::ACCEPTED,
+                &json!({"status": status, "detail": detail}),
+                "application/json",
+            )
         }
         Err(rejection) => {
             tracing::info!(inbox = path_and_query, status = rejection.status, reason = %rejection.reason, "inbox refused");

@@ -18,12 +18,18 @@ pub struct WebfingerQuery {
 }
 
 /// `GET /.well-known/webfinger?resource=acct:NAME@HOST`: finds groups (and the instance actor).
-pub async fn webfinger(State(state): State<AppState>, Query(query): Query<WebfingerQuery>) -> Result<Response, ApiError> {
+pub async fn webfinger(
+    State(state): State<AppState>,
+    Query(query): Query<WebfingerQuery>,
+) -> Result<Response, ApiError> {
     let urls = state.fed.urls();
     let resource = query
         .resource
         .ok_or_else(|| ApiError::bad_request("the resource parameter is required"))?;
-    let name = if let Some(url) = url::Url::parse(&resource).ok().filter(|u| u.scheme().starts_with("http")) {
+    let name = if let Some(url) = url::Url::parse(&resource)
+        .ok()
+        .filter(|u| u.scheme().starts_with("http"))
+    {
         urls.group_name_of(&url)
             .ok_or_else(|| ApiError::not_found(format!("{resource} is not a group here")))?
     } else {
@@ -33,7 +39,10 @@ pub async fn webfinger(State(state): State<AppState>, Query(query): Query<Webfin
             .rsplit_once('@')
             .ok_or_else(|| ApiError::bad_request("the resource must look like acct:name@host"))?;
         if !host.eq_ignore_ascii_case(&urls.authority()) {
-            return Err(ApiError::not_found(format!("{host} is not this server ({})", urls.authority())));
+            return Err(ApiError::not_found(format!(
+                "{host} is not this server ({})",
+                urls.authority()
+            )));
         }
         if name.eq_ignore_ascii_case(&urls.authority()) {
             return Ok(jrd(&discovery::webfinger_instance(urls)));
@@ -51,9 +60,10 @@ pub async fn webfinger(State(state): State<AppState>, Query(query): Query<Webfin
 
 fn jrd(doc: &serde_json::Value) -> Response {
     let mut response = json_with_type(StatusCode::OK, doc, "application/jrd+json; charset=utf-8");
-    response
-        .headers_mut()
-        .insert(ACCESS_CONTROL_ALLOW_ORIGIN, "*".parse().expect("static header"));
+    response.headers_mut().insert(
+        ACCESS_CONTROL_ALLOW_ORIGIN,
+        "*".parse().expect("static header"),
+    );
     response
 }
 
@@ -73,16 +83,27 @@ pub async fn host_meta_json(State(state): State<AppState>) -> Response {
 
 /// `GET /.well-known/nodeinfo`.
 pub async fn nodeinfo_links(State(state): State<AppState>) -> Response {
-    json_with_type(StatusCode::OK, &discovery::nodeinfo_links(state.fed.urls()), "application/json")
+    json_with_type(
+        StatusCode::OK,
+        &discovery::nodeinfo_links(state.fed.urls()),
+        "application/json",
+    )
 }
 
 /// `GET /nodeinfo/2.0` and `/nodeinfo/2.1`, with live usage numbers.
-pub async fn nodeinfo(State(state): State<AppState>, Path(version): Path<String>) -> Result<Response, ApiError> {
+pub async fn nodeinfo(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+) -> Result<Response, ApiError> {
     let version = version.trim_end_matches(".json");
     if version != "2.0" && version != "2.1" {
         return Err(ApiError::not_found("NodeInfo is served as 2.0 and 2.1"));
     }
-    let stats = state.fed.store().instance_stats(hearth_storage::now_ms()).await?;
+    let stats = state
+        .fed
+        .store()
+        .instance_stats(hearth_storage::now_ms())
+        .await?;
     let doc = discovery::nodeinfo(version, &state.node_name, &stats);
     let media_type = if version == "2.1" {
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\""

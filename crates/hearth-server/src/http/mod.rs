@@ -49,7 +49,10 @@ pub fn router(state: AppState) -> Router {
         // Discovery.
         .route("/.well-known/webfinger", get(discovery::webfinger))
         .route("/.well-known/host-meta", get(discovery::host_meta))
-        .route("/.well-known/host-meta.json", get(discovery::host_meta_json))
+        .route(
+            "/.well-known/host-meta.json",
+            get(discovery::host_meta_json),
+        )
         .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
         .route("/nodeinfo/{version}", get(discovery::nodeinfo))
         // ActivityPub documents (HTML for browsers where there is a page).

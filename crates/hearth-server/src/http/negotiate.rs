@@ -17,7 +17,11 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 
 /// An ActivityPub JSON response.
 pub fn activity_json(doc: &Value) -> Response {
-    json_with_type(StatusCode::OK, doc, "application/activity+json; charset=utf-8")
+    json_with_type(
+        StatusCode::OK,
+        doc,
+        "application/activity+json; charset=utf-8",
+    )
 }
 
 /// A JSON response with a given media type, varying on `Accept`.

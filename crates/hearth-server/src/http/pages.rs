@@ -50,7 +50,13 @@ impl Pages {
         }
     }
 
-    fn error(&self, state: &AppState, status: StatusCode, heading: &str, message: &str) -> Response {
+    fn error(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        heading: &str,
+        message: &str,
+    ) -> Response {
         let mut response = self.render(
             state,
             "error.html",
@@ -85,7 +91,12 @@ fn handle(username: Option<&str>, host: &str, fallback: &str) -> String {
 
 fn unavailable(state: &AppState, err: hearth_storage::StoreError) -> Response {
     tracing::error!(error = %err, "page could not read the store");
-    state.pages.error(state, StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", "Please try again in a moment.")
+    state.pages.error(
+        state,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "Please try again in a moment.",
+    )
 }
 
 /// `GET /`: the discoverable groups.
@@ -117,10 +128,20 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
     let store = state.fed.store();
     let group = match store.group_by_name(name).await {
         Ok(Some(group)) => group,
-        Ok(None) => return state.pages.error(state, StatusCode::NOT_FOUND, "No such group", &format!("There is no group named {name} here.")),
+        Ok(None) => {
+            return state.pages.error(
+                state,
+                StatusCode::NOT_FOUND,
+                "No such group",
+                &format!("There is no group named {name} here."),
+            )
+        }
         Err(err) => return unavailable(state, err),
     };
-    let (followers, threads) = match (store.count_followers(group.id).await, store.recent_threads(group.id, 50).await) {
+    let (followers, threads) = match (
+        store.count_followers(group.id).await,
+        store.recent_threads(group.id, 50).await,
+    ) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(err), _) | (_, Err(err)) => return unavailable(state, err),
     };
@@ -179,7 +200,11 @@ fn post_view(post: &Post, depth: usize) -> PostView {
     let (when, iso) = when(post.published);
     PostView {
         title: post.title.clone().unwrap_or_else(|| "(untitled)".into()),
-        author: handle(post.author_username.as_deref(), &post.author_host, &post.author_ap_id),
+        author: handle(
+            post.author_username.as_deref(),
+            &post.author_host,
+            &post.author_ap_id,
+        ),
         author_url: post.author_ap_id.clone(),
         when,
         iso,
@@ -194,13 +219,24 @@ fn post_view(post: &Post, depth: usize) -> PostView {
 
 /// Replies in reading order (each followed by its own replies), with their depth.
 fn reply_tree(posts: &[Post]) -> Vec<(usize, &Post)> {
-    let Some((root, replies)) = posts.split_first() else { return Vec::new() };
+    let Some((root, replies)) = posts.split_first() else {
+        return Vec::new();
+    };
     let mut children: HashMap<&str, Vec<&Post>> = HashMap::new();
     for reply in replies {
-        children.entry(reply.in_reply_to.as_deref().unwrap_or(&root.ap_id)).or_default().push(reply);
+        children
+            .entry(reply.in_reply_to.as_deref().unwrap_or(&root.ap_id))
+            .or_default()
+            .push(reply);
     }
     let mut ordered = Vec::with_capacity(replies.len());
-    let mut stack: Vec<(usize, &Post)> = children.get(root.ap_id.as_str()).into_iter().flatten().rev().map(|p| (1, *p)).collect();
+    let mut stack: Vec<(usize, &Post)> = children
+        .get(root.ap_id.as_str())
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|p| (1, *p))
+        .collect();
     while let Some((depth, post)) = stack.pop() {
         ordered.push((depth, post));
         if let Some(kids) = children.get(post.ap_id.as_str()) {
@@ -211,9 +247,19 @@ fn reply_tree(posts: &[Post]) -> Vec<(usize, &Post)> {
 }
 
 /// `GET /groups/{name}/threads/{id}`: a thread with its replies.
-pub async fn thread(State(state): State<AppState>, Path((name, id)): Path<(String, i64)>) -> Response {
+pub async fn thread(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, i64)>,
+) -> Response {
     let store = state.fed.store();
-    let not_found = |state: &AppState| state.pages.error(state, StatusCode::NOT_FOUND, "No such thread", "This thread does not exist, or is not in this group.");
+    let not_found = |state: &AppState| {
+        state.pages.error(
+            state,
+            StatusCode::NOT_FOUND,
+            "No such thread",
+            "This thread does not exist, or is not in this group.",
+        )
+    };
     let group = match store.group_by_name(&name).await {
         Ok(Some(group)) => group,
         Ok(None) => return not_found(&state),
@@ -223,7 +269,10 @@ pub async fn thread(State(state): State<AppState>, Path((name, id)): Path<(Strin
         Ok(posts) => posts,
         Err(err) => return unavailable(&state, err),
     };
-    let Some(root) = posts.first().filter(|p| p.group_id == group.id && p.id == id) else {
+    let Some(root) = posts
+        .first()
+        .filter(|p| p.group_id == group.id && p.id == id)
+    else {
         return not_found(&state);
     };
     let mut root_view = post_view(root, 0);
@@ -234,7 +283,10 @@ pub async fn thread(State(state): State<AppState>, Path((name, id)): Path<(Strin
         }
         Err(err) => return unavailable(&state, err),
     }
-    let replies: Vec<PostView> = reply_tree(&posts).into_iter().map(|(depth, p)| post_view(p, depth)).collect();
+    let replies: Vec<PostView> = reply_tree(&posts)
+        .into_iter()
+        .map(|(depth, p)| post_view(p, depth))
+        .collect();
     let urls = state.fed.urls();
     let ctx = context! {
         group => context! { title => group.title.clone(), url => urls.group(&group.name).to_string() },
@@ -247,7 +299,10 @@ pub async fn thread(State(state): State<AppState>, Path((name, id)): Path<(Strin
 /// `GET /static/hearth.css`.
 pub async fn stylesheet() -> Response {
     (
-        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/hearth.css"),
     )
         .into_response()
@@ -255,5 +310,10 @@ pub async fn stylesheet() -> Response {
 
 /// Anything else: a 404 page.
 pub async fn not_found(State(state): State<AppState>) -> Response {
-    state.pages.error(&state, StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.")
+    state.pages.error(
+        &state,
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address.",
+    )
 }

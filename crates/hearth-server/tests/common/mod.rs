@@ -1,0 +1,384 @@
+//! Test harness: real `hearth` processes on loopback, on SQLite by default or on a fresh
+//! PostgreSQL database each when `HEARTH_TEST_POSTGRES` is set to a server URL
+//! (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use hearth_test_peer::{Peer, PeerConfig};
+use serde_json::Value;
+use url::Url;
+
+/// A running `hearth serve` and the database it owns.
+pub struct Hearth {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    base: Url,
+    postgres: Option<(String, String)>,
+    pub client: reqwest::Client,
+}
+
+/// How to start Hearth.
+#[derive(Clone)]
+pub struct Options {
+    /// HEARTH_ALLOW_PRIVATE_NETWORKS.
+    pub allow_private: bool,
+    /// Extra environment.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            allow_private: true,
+            env: Vec::new(),
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_hearth"))
+}
+
+impl Hearth {
+    /// Starts Hearth with default options.
+    pub async fn start() -> Hearth {
+        Self::start_with(Options::default()).await
+    }
+
+    /// Starts Hearth and waits until it answers.
+    pub async fn start_with(options: Options) -> Hearth {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let port = free_port();
+        let base = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let (database_url, postgres) = match std::env::var("HEARTH_TEST_POSTGRES") {
+            Ok(server) if !server.is_empty() => {
+                let name = format!("hearth_test_{}", uuid::Uuid::new_v4().simple());
+                hearth_storage::admin::create_postgres_database(&server, &name)
+                    .await
+                    .expect("create the test database");
+                let mut url = Url::parse(&server).unwrap();
+                url.set_path(&format!("/{name}"));
+                (url.to_string(), Some((server, name)))
+            }
+            _ => (
+                format!("sqlite:{}", dir.path().join("hearth.db").display()),
+                None,
+            ),
+        };
+        let mut env = vec![
+            ("HEARTH_DATABASE_URL".to_owned(), database_url),
+            ("HEARTH_BIND".to_owned(), format!("127.0.0.1:{port}")),
+            (
+                "HEARTH_PUBLIC_URL".to_owned(),
+                base.to_string().trim_end_matches('/').to_owned(),
+            ),
+            (
+                "HEARTH_ALLOW_PRIVATE_NETWORKS".to_owned(),
+                options.allow_private.to_string(),
+            ),
+            ("HEARTH_DELIVERY_RETRY_BASE_SECS".to_owned(), "1".to_owned()),
+            ("HEARTH_DELIVERY_LEASE_SECS".to_owned(), "15".to_owned()),
+            ("HEARTH_DELIVERY_POLL_MS".to_owned(), "100".to_owned()),
+            ("HEARTH_LOG".to_owned(), "info".to_owned()),
+        ];
+        for (k, v) in options.env {
+            env.retain(|(key, _)| key != k);
+            env.push((k.to_owned(), v));
+        }
+        let mut hearth = Hearth {
+            child: None,
+            dir,
+            env,
+            base,
+            postgres,
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        };
+        hearth.spawn().await;
+        hearth
+    }
+
+    async fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
+        let child = Command::new(binary())
+            .arg("serve")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("RUST_LOG")
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn hearth");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = self.client.get(self.url("/healthz")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("hearth exited with {status} at start:\n{}", self.log());
+            }
+            if Instant::now() > deadline {
+                panic!("hearth did not start:\n{}", self.log());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The server log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("hearth.log")
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the process again on the same database and port.
+    pub async fn restart(&mut self) {
+        self.kill9();
+        self.spawn().await;
+    }
+
+    /// A URL on this server.
+    pub fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap()
+    }
+
+    /// `host:port`.
+    pub fn authority(&self) -> String {
+        format!(
+            "{}:{}",
+            self.base.host_str().unwrap(),
+            self.base.port().unwrap()
+        )
+    }
+
+    /// A group's actor id.
+    pub fn group(&self, name: &str) -> Url {
+        self.url(&format!("/groups/{name}"))
+    }
+
+    /// A group's inbox.
+    pub fn group_inbox(&self, name: &str) -> Url {
+        self.url(&format!("/groups/{name}/inbox"))
+    }
+
+    /// Runs `hearth ARGS…` against this server's database and returns (success, stdout+stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String) {
+        let output = Command::new(binary())
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run hearth");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+
+    /// Creates a group through the command line.
+    pub fn create_group(&self, name: &str, extra: &[&str]) {
+        let mut args = vec!["group", "create", name];
+        args.extend_from_slice(extra);
+        let (ok, out) = self.cli(&args);
+        assert!(ok, "group create failed: {out}");
+    }
+
+    /// GET as ActivityPub JSON.
+    pub async fn get_json(&self, url: &Url) -> Value {
+        let response = self
+            .client
+            .get(url.clone())
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {url}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// GET as a browser.
+    pub async fn get_html(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// The group's accepted follower count, from its followers collection.
+    pub async fn follower_count(&self, name: &str) -> i64 {
+        self.get_json(&self.url(&format!("/groups/{name}/followers")))
+            .await["totalItems"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+impl Drop for Hearth {
+    fn drop(&mut self) {
+        self.kill9();
+        if let Some((server, name)) = self.postgres.take() {
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(hearth_storage::admin::drop_postgres_database(
+                        &server, &name,
+                    ))
+            })
+            .join();
+        }
+    }
+}
+
+/// A peer on loopback running `software`.
+pub async fn peer(software: &str) -> Peer {
+    peer_on(software, "127.0.0.1").await
+}
+
+/// A peer on `ip` running `software`.
+pub async fn peer_on(software: &str, ip: &str) -> Peer {
+    Peer::start(PeerConfig {
+        ip: ip.parse().unwrap(),
+        software: software.to_owned(),
+        ..PeerConfig::default()
+    })
+    .await
+    .expect("start a peer")
+}
+
+/// A Follow from `actor` (on `peer`) of `group`.
+pub fn follow(peer: &Peer, actor: &Url, group: &Url) -> Value {
+    serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": peer.new_id("follow"),
+        "type": "Follow",
+        "actor": actor,
+        "object": group,
+    })
+}
+
+/// A public Mastodon-style note by `actor` mentioning `group`, wrapped in a Create.
+pub fn mention_post(
+    peer: &Peer,
+    actor: &Url,
+    group: &Url,
+    handle: &str,
+    text: &str,
+    in_reply_to: Option<&str>,
+) -> (Value, String) {
+    let note_id = peer.new_id("note").to_string();
+    let note = serde_json::json!({
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": actor,
+        "inReplyTo": in_reply_to,
+        "content": format!("<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>{handle}</span></a></span> {text}</p>"),
+        "published": "2026-11-30T10:00:00Z",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [format!("{actor}/followers"), group],
+        "tag": [{"type": "Mention", "href": group, "name": format!("@{handle}")}],
+    });
+    let create = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{note_id}/activity"),
+        "type": "Create",
+        "actor": actor,
+        "published": "2026-11-30T10:00:00Z",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [format!("{actor}/followers"), group],
+        "object": note,
+    });
+    (create, note_id)
+}
+
+/// Delivers `activity` and checks the status.
+pub async fn deliver_expect(
+    peer: &Peer,
+    actor: &Url,
+    inbox: &Url,
+    activity: &Value,
+    status: u16,
+) -> String {
+    let delivery = peer.deliver(actor, inbox, activity).await.expect("deliver");
+    assert_eq!(
+        delivery.status, status,
+        "delivering {}: {}",
+        activity["type"], delivery.body
+    );
+    delivery.body
+}
+
+/// Waits until `pred` holds for what `peer` received.
+pub async fn wait_received(
+    peer: &Peer,
+    what: &str,
+    pred: impl Fn(&[hearth_test_peer::Received]) -> bool,
+) -> Vec<hearth_test_peer::Received> {
+    peer.wait_for(Duration::from_secs(20), pred)
+        .await
+        .with_context(|| format!("waiting for {what}"))
+        .unwrap()
+}
+
+/// Whether an activity is an Announce whose object (embedded or by id) has this id.
+pub fn announces(activity: &Value, inner_id: &str) -> bool {
+    activity["type"] == "Announce"
+        && (activity["object"]["id"] == inner_id || activity["object"] == inner_id)
+}
+
+/// Fails if the condition does not become true in time.
+pub async fn eventually<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("timed out waiting for {what}")
+}
