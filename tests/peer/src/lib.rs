@@ -670,7 +670,9 @@ impl Peer {
             bail!("publicKey.publicKeyPem of {id} must be the placeholder {FIXTURE_PUBLIC_KEY:?}");
         }
         let key_url = Url::parse(&key_id).with_context(|| format!("publicKey.id {key_id:?}"))?;
-        if shared.lock().signers.contains_key(id.as_str()) {
+        // A fixture of a server's instance actor (Mastodon's `/actor`) replaces the peer's own.
+        let replaces_instance = id.as_str() == shared.instance_actor;
+        if !replaces_instance && shared.lock().signers.contains_key(id.as_str()) {
             bail!("{id} already exists");
         }
 
@@ -683,7 +685,7 @@ impl Peer {
             public_pem,
         };
         let mut state = shared.lock();
-        if state.signers.contains_key(id.as_str()) {
+        if !replaces_instance && state.signers.contains_key(id.as_str()) {
             bail!("{id} already exists");
         }
         if key_url.fragment().is_none()
@@ -692,7 +694,7 @@ impl Peer {
         {
             shared.register_doc(&mut state, key_url.path().to_string(), doc.clone(), true);
         }
-        shared.register_actor(&mut state, &id, doc, signer, false);
+        shared.register_actor(&mut state, &id, doc, signer, replaces_instance);
         Ok(id)
     }
 
