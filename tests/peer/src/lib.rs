@@ -561,6 +561,30 @@ impl Peer {
     /// inbox `/inbox`, and empty followers, following and outbox collections.
     /// Returns its id.
     pub async fn add_person(&self, username: &str) -> anyhow::Result<Url> {
+        self.add_person_keyed(username, None).await
+    }
+
+    /// Like [`Peer::add_person`], but the new person signs with the private
+    /// key of `key_of`, an existing actor of this peer (its instance actor,
+    /// say), instead of a fresh one. Still with its own `keyId`
+    /// (`{id}#main-key`). For load tests that need thousands of actors, where
+    /// making an RSA key each would take minutes.
+    pub async fn add_person_sharing_key(
+        &self,
+        username: &str,
+        key_of: &Url,
+    ) -> anyhow::Result<Url> {
+        let signer = self.shared().signer(key_of)?;
+        self.add_person_keyed(username, Some((signer.key, signer.public_pem)))
+            .await
+    }
+
+    /// [`Peer::add_person`] with this key (and its public PEM), or a fresh one.
+    async fn add_person_keyed(
+        &self,
+        username: &str,
+        key: Option<(Arc<RsaPrivateKey>, String)>,
+    ) -> anyhow::Result<Url> {
         let shared = self.shared();
         let origin = &shared.origin;
         let id = Url::parse(&format!("{origin}/users/{username}"))
@@ -568,8 +592,14 @@ impl Peer {
         if shared.lock().signers.contains_key(id.as_str()) {
             bail!("{id} already exists");
         }
-        let key = tokio::task::spawn_blocking(keys::take_key).await?;
-        let public_pem = sig::public_pem(&key);
+        let (key, public_pem) = match key {
+            Some(given) => given,
+            None => {
+                let key = tokio::task::spawn_blocking(keys::take_key).await?;
+                let public_pem = sig::public_pem(&key);
+                (Arc::new(key), public_pem)
+            }
+        };
         let key_id = format!("{id}#main-key");
         let doc = json!({
             "@context": [
@@ -610,7 +640,7 @@ impl Peer {
         });
         let signer = SigningActor {
             key_id,
-            key: Arc::new(key),
+            key,
             public_pem,
         };
         let mut state = shared.lock();
@@ -696,6 +726,36 @@ impl Peer {
         }
         shared.register_actor(&mut state, &id, doc, signer, replaces_instance);
         Ok(id)
+    }
+
+    /// Gives `actor` a fresh key pair, as a server rotating keys would: the actor document
+    /// now publishes the new public key and everything the actor sends is signed with it.
+    pub async fn rotate_key(&self, actor: &Url) -> anyhow::Result<()> {
+        let key = tokio::task::spawn_blocking(keys::take_key).await?;
+        let public_pem = sig::public_pem(&key);
+        let shared = self.shared();
+        let mut state = shared.lock();
+        let signer = state
+            .signers
+            .get_mut(actor.as_str())
+            .ok_or_else(|| anyhow!("{actor} is not an actor of this peer"))?;
+        signer.key = Arc::new(key);
+        signer.public_pem = public_pem.clone();
+        for served in state.docs.values_mut() {
+            if let Served::Doc { value, .. } = served {
+                if value["id"] == actor.as_str() {
+                    match &mut value["publicKey"] {
+                        Value::Array(keys) => {
+                            for k in keys {
+                                k["publicKeyPem"] = Value::String(public_pem.clone());
+                            }
+                        }
+                        key => key["publicKeyPem"] = Value::String(public_pem.clone()),
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Replaces [`FIXTURE_ORIGIN`] with this peer's origin (and the bare
@@ -798,6 +858,46 @@ impl Peer {
         let body = serde_json::to_vec(activity)?;
         self.deliver_with(actor, inbox, body, SignOptions::default())
             .await
+    }
+
+    /// The headers [`Peer::deliver`] sends with `body` to `inbox` as `actor`,
+    /// signed now: `host`, `date`, `digest`, `content-type` and `signature`
+    /// (lower-case names). For load tests that sign many requests ahead of
+    /// time and send them with their own client; each body has its own digest,
+    /// so each needs its own signature. CPU-bound (one RSA signature): call it
+    /// off the async runtime.
+    pub fn sign_request(
+        &self,
+        actor: &Url,
+        inbox: &Url,
+        body: &[u8],
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let signer = self.shared().signer(actor)?;
+        let mut headers: Vec<(String, String)> = vec![
+            ("host".into(), sig::host_header(inbox)),
+            ("date".into(), httpdate::fmt_http_date(SystemTime::now())),
+            ("digest".into(), sig::digest_header(body)),
+            ("content-type".into(), ACTIVITY_JSON.to_string()),
+        ];
+        let names: Vec<String> = ["(request-target)", "host", "date", "digest", "content-type"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let signing_string = sig::signing_string(
+            &names,
+            &sig::request_target("post", inbox),
+            None,
+            None,
+            |n| header_in(&headers, n).map(str::to_string),
+            false,
+        )
+        .map_err(|e| anyhow!(e))?;
+        let signature = sig::sign(&signer.key, &signing_string);
+        headers.push((
+            "signature".into(),
+            signature_header(&signer.key_id, &names, &signature),
+        ));
+        Ok(headers)
     }
 
     /// POSTs `body` to `inbox` as `actor`, signed (or not) as `opts` says.
