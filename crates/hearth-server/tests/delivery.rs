@@ -1,0 +1,128 @@
+//! The delivery queue between real processes: retries, final refusals, unreachable instances,
+//! and a crash (`kill -9`) in the middle of a fan-out.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use hearth_test_peer::Peer;
+use url::Url;
+
+/// `count` Lemmy-like instances, each with one member following the group; waits until Hearth
+/// knows their software, so each receives exactly one Announce per post.
+async fn followers(hearth: &Hearth, count: usize) -> Vec<(Peer, Url)> {
+    let group = hearth.group("climbing");
+    let inbox = hearth.group_inbox("climbing");
+    let mut out = Vec::new();
+    for i in 0..count {
+        let p = peer("lemmy").await;
+        let member = p.add_person(&format!("member{i}")).await.unwrap();
+        deliver_expect(&p, &member, &inbox, &follow(&p, &member, &group), 202).await;
+        out.push((p, member));
+    }
+    for (p, _) in &out {
+        eventually("a NodeInfo fetch", || async { p.requests().iter().any(|r| r.path.starts_with("/nodeinfo/")) })
+            .await
+            .unwrap();
+        wait_received(p, "the Accept", |r| r.iter().any(|x| x.activity["type"] == "Accept")).await;
+        p.clear_received();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    out
+}
+
+async fn author(hearth: &Hearth) -> (Peer, Url) {
+    let p = peer("mastodon").await;
+    let alice = p.add_person("alice").await.unwrap();
+    deliver_expect(&p, &alice, &hearth.group_inbox("climbing"), &follow(&p, &alice, &hearth.group("climbing")), 202).await;
+    (p, alice)
+}
+
+async fn post(hearth: &Hearth, p: &Peer, alice: &Url, text: &str) -> String {
+    let handle = format!("climbing@{}", hearth.authority());
+    let (create, _) = mention_post(p, alice, &hearth.group("climbing"), &handle, text, None);
+    deliver_expect(p, alice, &hearth.group_inbox("climbing"), &create, 202).await;
+    create["id"].as_str().unwrap().to_owned()
+}
+
+fn count(p: &Peer, id: &str) -> usize {
+    p.received().iter().filter(|x| announces(&x.activity, id)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_and_client_errors_are_final() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("climbing", &[]);
+    let fs = followers(&hearth, 2).await;
+    let (flaky, gone) = (&fs[0].0, &fs[1].0);
+    flaky.set_inbox_response(503, Duration::ZERO);
+    gone.set_inbox_response(410, Duration::ZERO);
+    let (p, alice) = author(&hearth).await;
+    let id = post(&hearth, &p, &alice, "retry me").await;
+
+    wait_received(flaky, "a first attempt", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
+    wait_received(gone, "the only attempt", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
+    flaky.set_inbox_response(202, Duration::ZERO);
+    wait_received(flaky, "a retry", |r| r.iter().filter(|x| announces(&x.activity, &id)).count() >= 2).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(count(gone, &id), 1, "a 410 is not retried");
+    let delivered = count(flaky, &id);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(count(flaky, &id), delivered, "no more attempts after success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_instance_does_not_hold_up_healthy_ones() {
+    let hearth = Hearth::start_with(Options {
+        env: vec![("HEARTH_DELIVERY_UNREACHABLE_AFTER", "2".into())],
+        ..Options::default()
+    })
+    .await;
+    hearth.create_group("climbing", &[]);
+    let fs = followers(&hearth, 4).await;
+    let dead = fs[0].0.clone();
+    dead.stop().await;
+    dead.set_inbox_response(503, Duration::from_secs(30));
+    let (p, alice) = author(&hearth).await;
+    for n in 0..3 {
+        let id = post(&hearth, &p, &alice, &format!("post {n}")).await;
+        for (healthy, _) in &fs[1..] {
+            wait_received(healthy, "the announce", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
+        }
+    }
+    let (ok, out) = hearth.cli(&["group", "show", "climbing"]);
+    assert!(ok, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_fan_out_loses_nothing() {
+    let mut hearth = Hearth::start_with(Options {
+        env: vec![
+            ("HEARTH_DELIVERY_CONCURRENCY", "3".into()),
+            ("HEARTH_DELIVERY_LEASE_SECS", "2".into()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    hearth.create_group("climbing", &[]);
+    let fs = followers(&hearth, 12).await;
+    for (p, _) in &fs {
+        p.set_inbox_response(202, Duration::from_millis(800));
+    }
+    let (p, alice) = author(&hearth).await;
+    let id = post(&hearth, &p, &alice, "survive a crash").await;
+    // Some deliveries are done or in flight; most are still queued.
+    eventually("the first deliveries", || async { fs.iter().any(|(p, _)| count(p, &id) > 0) }).await.unwrap();
+    hearth.kill9();
+    let before_crash = fs.iter().filter(|(p, _)| count(p, &id) > 0).count();
+    assert!(before_crash < fs.len(), "the crash came too late to test anything");
+    hearth.restart().await;
+    for (p, _) in &fs {
+        wait_received(p, "the announce after restart", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let duplicates: usize = fs.iter().map(|(p, _)| count(p, &id).saturating_sub(1)).sum();
+    println!("delivered before the crash: {before_crash}/{}, duplicates after restart: {duplicates}", fs.len());
+    assert!(duplicates <= 3, "duplicates ({duplicates}) exceed the in-flight window (3)");
+}
