@@ -120,9 +120,20 @@ pub(crate) fn undo_boost(urls: &Urls, group: &Group, object_id: &str) -> Outgoin
 
 /// `Accept` of a `Follow` (or Mobilizon `Join`), embedding the request as received.
 pub(crate) fn accept(urls: &Urls, group: &Group, request: &Value, follower: &str) -> Outgoing {
+    answer("Accept", urls, group, request, follower)
+}
+
+/// `Accept` or `Reject` of a follow request.
+pub(crate) fn answer(
+    kind: &'static str,
+    urls: &Urls,
+    group: &Group,
+    request: &Value,
+    follower: &str,
+) -> Outgoing {
     wrap(
         urls.new_activity().to_string(),
-        "Accept",
+        kind,
         group,
         urls,
         vec![follower],

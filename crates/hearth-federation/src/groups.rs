@@ -1,8 +1,13 @@
 //! Creating groups: a name WebFinger can carry, and a key pair of their own.
 
-use hearth_storage::{Group, NewGroup, PostingPolicy, Store, StoreError};
+use hearth_storage::{
+    Change, FollowState, Group, NewGroup, NewOutbound, PostingPolicy, Recipients, Store,
+    StoreError, UnitOfWork,
+};
 
 use crate::keys::generate_keys;
+use crate::urls::authority;
+use crate::{announce, Federation};
 
 /// What a new group needs.
 #[derive(Debug, Clone)]
@@ -33,6 +38,9 @@ pub enum GroupError {
     /// Key generation failed.
     #[error("cannot generate the group's keys: {0}")]
     Keys(String),
+    /// No pending follow request from that actor.
+    #[error("{0} has no pending follow request for this group")]
+    NoRequest(String),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -90,6 +98,68 @@ pub async fn create_group(store: &Store, request: GroupRequest) -> Result<Group,
         StoreError::Conflict(_) => GroupError::Taken(new.name.clone()),
         other => GroupError::Store(other),
     })
+}
+
+/// Approves (`Accept`) or refuses (`Reject`) a pending follow of `group` by `actor_ap_id`,
+/// and queues the answer to the follower.
+pub async fn decide_follow(
+    fed: &Federation,
+    group: &Group,
+    actor_ap_id: &str,
+    approve: bool,
+) -> Result<(), GroupError> {
+    let pending = fed
+        .store()
+        .pending_follows(group.id)
+        .await
+        .map_err(GroupError::Store)?;
+    let request = pending
+        .into_iter()
+        .find(|p| p.ap_id == actor_ap_id)
+        .ok_or_else(|| GroupError::NoRequest(actor_ap_id.to_owned()))?;
+    let follow = serde_json::json!({
+        "id": request.follow_activity_id,
+        "type": "Follow",
+        "actor": request.ap_id,
+        "object": fed.urls().group(&group.name),
+    });
+    let (kind, change) = if approve {
+        let change = Change::Follow {
+            group_id: group.id,
+            actor_id: request.actor_id,
+            activity_id: request.follow_activity_id.clone(),
+            state: FollowState::Accepted,
+        };
+        ("Accept", change)
+    } else {
+        let change = Change::Unfollow {
+            group_id: group.id,
+            actor_id: request.actor_id,
+        };
+        ("Reject", change)
+    };
+    let answer = announce::answer(kind, fed.urls(), group, &follow, &request.ap_id);
+    let host = url::Url::parse(&request.inbox)
+        .map(|u| authority(&u))
+        .unwrap_or(request.host);
+    let work = UnitOfWork {
+        received: None,
+        changes: vec![change],
+        outbound: vec![NewOutbound {
+            ap_id: answer.id,
+            group_id: Some(group.id),
+            kind: kind.into(),
+            public: false,
+            body: answer.body,
+            recipients: vec![Recipients::Inbox {
+                inbox: request.inbox,
+                host,
+            }],
+        }],
+    };
+    fed.store().commit(&work).await.map_err(GroupError::Store)?;
+    fed.notify_work_queued();
+    Ok(())
 }
 
 #[cfg(test)]

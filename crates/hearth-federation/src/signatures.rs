@@ -1,8 +1,8 @@
 //! HTTP Signatures (draft-cavage, as Mastodon and the rest of the fediverse use them) and the
 //! `Digest` header.
 //!
-//! Outbound requests are signed in Mastodon-compatible form: `(request-target) host date digest
-//! content-type` for POST and `(request-target) host date accept` for GET, RSA-SHA256. Inbound
+//! Outbound requests are signed in Mastodon-compatible form: `(request-target) content-type date
+//! digest host` for POST and `(request-target) accept date host` for GET, RSA-SHA256. Inbound
 //! requests must sign `(request-target)`, `host`, `date` (or `(created)`) and, for POST, `digest`,
 //! and must be no older than the signature window.
 

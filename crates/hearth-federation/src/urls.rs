@@ -99,11 +99,6 @@ impl Urls {
         self.join(&format!("/activities/{}", uuid::Uuid::new_v4()))
     }
 
-    /// The id of the boost (`Announce` of the bare object) of a post, stable so it can be undone.
-    pub fn boost(&self, name: &str, post_id: i64) -> Url {
-        self.join(&format!("/groups/{name}/boosts/{post_id}"))
-    }
-
     /// The group name in a local group actor id, if `url` is one.
     pub fn group_name_of(&self, url: &Url) -> Option<String> {
         if !self.is_local(url) {

@@ -184,13 +184,14 @@ async fn broken_requests_are_refused_and_change_nothing() {
     // Over the size limit.
     let mut huge = post(&s, "big");
     huge["object"]["content"] = json!("x".repeat(1024 * 1024 + 10));
-    let (got, _) = send(
+    let (got, text) = send(
         &s,
         serde_json::to_vec(&huge).unwrap(),
         SignOptions::default(),
     )
     .await;
     assert_eq!(got, 413);
+    assert!(text.contains("larger than this server accepts"), "{text}");
 
     assert_eq!(
         outbox_total(&s.hearth).await,

@@ -377,3 +377,47 @@ async fn non_followers_cannot_start_threads_but_can_reply() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follows_wait_for_approval_when_the_group_asks() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("private", &["--approve-followers"]);
+    let group = hearth.group("private");
+    let inbox = hearth.group_inbox("private");
+    let actor = hearth.get_json(&group).await;
+    assert_eq!(actor["manuallyApprovesFollowers"], true);
+
+    let masto = peer("mastodon").await;
+    let alice = masto.add_person("alice").await.unwrap();
+    let bob = masto.add_person("bob").await.unwrap();
+    for who in [&alice, &bob] {
+        deliver_expect(&masto, who, &inbox, &follow(&masto, who, &group), 202).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!masto
+        .received()
+        .iter()
+        .any(|r| r.activity["type"] == "Accept"));
+    assert_eq!(hearth.follower_count("private").await, 0);
+
+    let (ok, out) = hearth.cli(&["group", "pending", "private"]);
+    assert!(
+        ok && out.contains(alice.as_str()) && out.contains(bob.as_str()),
+        "{out}"
+    );
+    let (ok, out) = hearth.cli(&["group", "approve", "private", alice.as_str()]);
+    assert!(ok, "{out}");
+    let (ok, out) = hearth.cli(&["group", "reject", "private", bob.as_str()]);
+    assert!(ok, "{out}");
+    wait_received(&masto, "Accept and Reject", |r| {
+        r.iter().any(|x| {
+            x.activity["type"] == "Accept" && x.activity["object"]["actor"] == alice.as_str()
+        }) && r.iter().any(|x| {
+            x.activity["type"] == "Reject" && x.activity["object"]["actor"] == bob.as_str()
+        })
+    })
+    .await;
+    assert_eq!(hearth.follower_count("private").await, 1);
+    let (ok, out) = hearth.cli(&["group", "approve", "private", bob.as_str()]);
+    assert!(!ok && out.contains("no pending follow request"), "{out}");
+}

@@ -45,7 +45,34 @@ pub struct Follower {
     pub created_at: i64,
 }
 
+/// A follow request waiting for a moderator.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingFollow {
+    /// The follower's row id.
+    pub actor_id: i64,
+    /// The follower's actor id.
+    pub ap_id: String,
+    /// Username, when known.
+    pub preferred_username: Option<String>,
+    /// The follower's host.
+    pub host: String,
+    /// The follower's personal inbox.
+    pub inbox: String,
+    /// The `Follow` activity's id.
+    pub follow_activity_id: String,
+    /// When it was asked (ms).
+    pub created_at: i64,
+}
+
 impl Store {
+    /// Follow requests of a group still waiting for approval, oldest first.
+    pub async fn pending_follows(&self, group_id: i64) -> Result<Vec<PendingFollow>> {
+        let sql = "SELECT a.id AS actor_id, a.ap_id, a.preferred_username, a.host, a.inbox, f.follow_activity_id, \
+                   f.created_at FROM follows f JOIN actors a ON a.id = f.actor_id \
+                   WHERE f.group_id = $1 AND f.state = 'pending' ORDER BY f.created_at, a.id";
+        on_pool!(self, pool => Ok(sqlx::query_as(sql).bind(group_id).fetch_all(pool).await?))
+    }
+
     /// How `actor_id` follows `group_id`, if at all.
     pub async fn follow_state(&self, group_id: i64, actor_id: i64) -> Result<Option<FollowState>> {
         let sql = "SELECT state FROM follows WHERE group_id = $1 AND actor_id = $2";

@@ -22,7 +22,7 @@ mod unit_of_work;
 pub use activities::OutboxItem;
 pub use actors::{Actor, NewActor};
 pub use error::StoreError;
-pub use follows::{FollowState, Follower};
+pub use follows::{FollowState, Follower, PendingFollow};
 pub use groups::{Group, GroupSummary, NewGroup, PostingPolicy};
 pub use instances::{Instance, InstanceFailure};
 pub use keys::LocalKeys;

@@ -39,6 +39,25 @@ pub enum GroupCommand {
         /// The group's name.
         name: String,
     },
+    /// List follow requests waiting for approval (groups created with --approve-followers).
+    Pending {
+        /// The group's name.
+        name: String,
+    },
+    /// Approve a follow request: the follower becomes a member and is sent an Accept.
+    Approve {
+        /// The group's name.
+        name: String,
+        /// The follower's actor id (as shown by `hearth group pending`).
+        actor: String,
+    },
+    /// Refuse a follow request: the follower is sent a Reject.
+    Reject {
+        /// The group's name.
+        name: String,
+        /// The follower's actor id (as shown by `hearth group pending`).
+        actor: String,
+    },
 }
 
 fn parse_policy(text: &str) -> Result<PostingPolicy, String> {
@@ -77,6 +96,9 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
         }
         GroupCommand::List => list(&store, &urls).await,
         GroupCommand::Show { name } => show(&store, &urls, &name).await,
+        GroupCommand::Pending { name } => pending(&store, &name).await,
+        GroupCommand::Approve { name, actor } => decide(&config, &store, &name, &actor, true).await,
+        GroupCommand::Reject { name, actor } => decide(&config, &store, &name, &actor, false).await,
     };
     store.close().await;
     result
@@ -114,9 +136,7 @@ async fn list(store: &hearth_storage::Store, urls: &Urls) -> anyhow::Result<()> 
 }
 
 async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow::Result<()> {
-    let Some(group) = store.group_by_name(name).await? else {
-        bail!("there is no group named {name:?} (see: hearth group list)");
-    };
+    let group = find(store, name).await?;
     let followers = store.count_followers(group.id).await?;
     let inboxes = store.count_follower_inboxes(group.id).await?;
     let threads = store
@@ -173,6 +193,51 @@ async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow:
         }
         println!("{recent}");
     }
+    Ok(())
+}
+
+async fn find(store: &hearth_storage::Store, name: &str) -> anyhow::Result<hearth_storage::Group> {
+    match store.group_by_name(name).await? {
+        Some(group) => Ok(group),
+        None => bail!("there is no group named {name:?} (see: hearth group list)"),
+    }
+}
+
+async fn pending(store: &hearth_storage::Store, name: &str) -> anyhow::Result<()> {
+    let group = find(store, name).await?;
+    let requests = store.pending_follows(group.id).await?;
+    if requests.is_empty() {
+        println!("No follow requests are waiting for {}.", group.name);
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(vec!["actor", "handle", "asked"]);
+    for r in requests {
+        let handle = format!("@{}@{}", r.preferred_username.unwrap_or_default(), r.host);
+        table.add_row(vec![r.ap_id, handle, date(r.created_at)]);
+    }
+    println!("{table}");
+    println!(
+        "Approve with: hearth group approve {} ACTOR   (or reject)",
+        group.name
+    );
+    Ok(())
+}
+
+async fn decide(
+    config: &Config,
+    store: &hearth_storage::Store,
+    name: &str,
+    actor: &str,
+    approve: bool,
+) -> anyhow::Result<()> {
+    let group = find(store, name).await?;
+    let fed = hearth_federation::Federation::new(store.clone(), config.federation()?).await?;
+    hearth_federation::groups::decide_follow(&fed, &group, actor, approve).await?;
+    let verb = if approve { "Approved" } else { "Refused" };
+    println!("{verb} {actor}; the answer will be delivered by the running server's workers.");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! ActivityPub endpoints: actors, collections and inboxes.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -165,15 +166,41 @@ pub async fn moderators(
     Ok(activity_json(&doc))
 }
 
+/// `GET /actor/outbox`: the instance actor posts nothing.
+pub async fn instance_outbox(State(state): State<AppState>) -> Response {
+    let id = format!("{}/outbox", state.fed.urls().instance_actor());
+    let mut doc = ordered_collection(&id, 0, None);
+    doc["orderedItems"] = json!([]);
+    activity_json(&doc)
+}
+
+/// The body of an inbox POST; over the limit is a 413 in the JSON error shape.
+type InboxBody = Result<Bytes, BytesRejection>;
+
+fn body_or_error(body: InboxBody) -> Result<Bytes, Response> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the body is larger than this server accepts".to_owned()
+        } else {
+            rejection.body_text()
+        };
+        ApiError::new(status, "bad_body", message).into_response()
+    })
+}
+
 /// `POST /inbox`: the shared inbox.
 pub async fn shared_inbox(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: InboxBody,
 ) -> Response {
-    receive(&state, None, &method, &uri, &headers, &body).await
+    match body_or_error(body) {
+        Ok(body) => receive(&state, None, &method, &uri, &headers, &body).await,
+        Err(response) => response,
+    }
 }
 
 /// `POST /groups/{name}/inbox`: a group's inbox.
@@ -183,9 +210,12 @@ pub async fn group_inbox(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: InboxBody,
 ) -> Response {
-    receive(&state, Some(&name), &method, &uri, &headers, &body).await
+    match body_or_error(body) {
+        Ok(body) => receive(&state, Some(&name), &method, &uri, &headers, &body).await,
+        Err(response) => response,
+    }
 }
 
 async fn receive(

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/{version}", get(discovery::nodeinfo))
         // ActivityPub documents (HTML for browsers where there is a page).
         .route("/actor", get(activitypub::instance_actor))
+        .route("/actor/outbox", get(activitypub::instance_outbox))
         .route("/groups/{name}", get(activitypub::group))
         .route("/groups/{name}/outbox", get(activitypub::outbox))
         .route("/groups/{name}/followers", get(activitypub::followers))
