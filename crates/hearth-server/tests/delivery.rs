@@ -22,10 +22,17 @@ async fn followers(hearth: &Hearth, count: usize) -> Vec<(Peer, Url)> {
         out.push((p, member));
     }
     for (p, _) in &out {
-        eventually("a NodeInfo fetch", || async { p.requests().iter().any(|r| r.path.starts_with("/nodeinfo/")) })
-            .await
-            .unwrap();
-        wait_received(p, "the Accept", |r| r.iter().any(|x| x.activity["type"] == "Accept")).await;
+        eventually("a NodeInfo fetch", || async {
+            p.requests()
+                .iter()
+                .any(|r| r.path.starts_with("/nodeinfo/"))
+        })
+        .await
+        .unwrap();
+        wait_received(p, "the Accept", |r| {
+            r.iter().any(|x| x.activity["type"] == "Accept")
+        })
+        .await;
         p.clear_received();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -35,7 +42,14 @@ async fn followers(hearth: &Hearth, count: usize) -> Vec<(Peer, Url)> {
 async fn author(hearth: &Hearth) -> (Peer, Url) {
     let p = peer("mastodon").await;
     let alice = p.add_person("alice").await.unwrap();
-    deliver_expect(&p, &alice, &hearth.group_inbox("climbing"), &follow(&p, &alice, &hearth.group("climbing")), 202).await;
+    deliver_expect(
+        &p,
+        &alice,
+        &hearth.group_inbox("climbing"),
+        &follow(&p, &alice, &hearth.group("climbing")),
+        202,
+    )
+    .await;
     (p, alice)
 }
 
@@ -47,7 +61,10 @@ async fn post(hearth: &Hearth, p: &Peer, alice: &Url, text: &str) -> String {
 }
 
 fn count(p: &Peer, id: &str) -> usize {
-    p.received().iter().filter(|x| announces(&x.activity, id)).count()
+    p.received()
+        .iter()
+        .filter(|x| announces(&x.activity, id))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,15 +78,28 @@ async fn server_errors_are_retried_and_client_errors_are_final() {
     let (p, alice) = author(&hearth).await;
     let id = post(&hearth, &p, &alice, "retry me").await;
 
-    wait_received(flaky, "a first attempt", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
-    wait_received(gone, "the only attempt", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
+    wait_received(flaky, "a first attempt", |r| {
+        r.iter().any(|x| announces(&x.activity, &id))
+    })
+    .await;
+    wait_received(gone, "the only attempt", |r| {
+        r.iter().any(|x| announces(&x.activity, &id))
+    })
+    .await;
     flaky.set_inbox_response(202, Duration::ZERO);
-    wait_received(flaky, "a retry", |r| r.iter().filter(|x| announces(&x.activity, &id)).count() >= 2).await;
+    wait_received(flaky, "a retry", |r| {
+        r.iter().filter(|x| announces(&x.activity, &id)).count() >= 2
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(count(gone, &id), 1, "a 410 is not retried");
     let delivered = count(flaky, &id);
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(count(flaky, &id), delivered, "no more attempts after success");
+    assert_eq!(
+        count(flaky, &id),
+        delivered,
+        "no more attempts after success"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,7 +118,10 @@ async fn a_dead_instance_does_not_hold_up_healthy_ones() {
     for n in 0..3 {
         let id = post(&hearth, &p, &alice, &format!("post {n}")).await;
         for (healthy, _) in &fs[1..] {
-            wait_received(healthy, "the announce", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
+            wait_received(healthy, "the announce", |r| {
+                r.iter().any(|x| announces(&x.activity, &id))
+            })
+            .await;
         }
     }
     let (ok, out) = hearth.cli(&["group", "show", "climbing"]);
@@ -113,16 +146,35 @@ async fn a_crash_mid_fan_out_loses_nothing() {
     let (p, alice) = author(&hearth).await;
     let id = post(&hearth, &p, &alice, "survive a crash").await;
     // Some deliveries are done or in flight; most are still queued.
-    eventually("the first deliveries", || async { fs.iter().any(|(p, _)| count(p, &id) > 0) }).await.unwrap();
+    eventually("the first deliveries", || async {
+        fs.iter().any(|(p, _)| count(p, &id) > 0)
+    })
+    .await
+    .unwrap();
     hearth.kill9();
     let before_crash = fs.iter().filter(|(p, _)| count(p, &id) > 0).count();
-    assert!(before_crash < fs.len(), "the crash came too late to test anything");
+    assert!(
+        before_crash < fs.len(),
+        "the crash came too late to test anything"
+    );
     hearth.restart().await;
     for (p, _) in &fs {
-        wait_received(p, "the announce after restart", |r| r.iter().any(|x| announces(&x.activity, &id))).await;
+        wait_received(p, "the announce after restart", |r| {
+            r.iter().any(|x| announces(&x.activity, &id))
+        })
+        .await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let duplicates: usize = fs.iter().map(|(p, _)| count(p, &id).saturating_sub(1)).sum();
-    println!("delivered before the crash: {before_crash}/{}, duplicates after restart: {duplicates}", fs.len());
-    assert!(duplicates <= 3, "duplicates ({duplicates}) exceed the in-flight window (3)");
+    let duplicates: usize = fs
+        .iter()
+        .map(|(p, _)| count(p, &id).saturating_sub(1))
+        .sum();
+    println!(
+        "delivered before the crash: {before_crash}/{}, duplicates after restart: {duplicates}",
+        fs.len()
+    );
+    assert!(
+        duplicates <= 3,
+        "duplicates ({duplicates}) exceed the in-flight window (3)"
+    );
 }
