@@ -15,6 +15,7 @@ mod instances;
 mod keys;
 mod posts;
 mod queue;
+mod scheduled;
 mod stats;
 mod store;
 mod unit_of_work;

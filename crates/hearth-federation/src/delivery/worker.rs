@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::backoff::{classify, retry_delay, Outcome};
+use crate::actors::Refresh;
 use crate::fetch::error_chain;
 use crate::keys::SigningKey;
 use crate::net::check_peer_url;
@@ -19,12 +20,16 @@ use crate::signatures::{digest_header, sign_post};
 use crate::vocab::ACTIVITY_JSON;
 use crate::Federation;
 
-/// How often housekeeping (pruning, NodeInfo refresh) runs.
+/// How often a worker offers to run housekeeping; it runs once per period across all processes.
+const HOUSEKEEPING_CHECK: Duration = Duration::from_secs(60);
+/// How often housekeeping (pruning, NodeInfo and actor refresh) runs, cluster-wide.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 /// Dedupe marks are kept this long.
 const KEEP_RECEIVED_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Dead jobs are kept this long for inspection.
 const KEEP_DEAD_MS: i64 = 14 * 24 * 3600 * 1000;
+/// Actors not fetched for this long are refreshed by housekeeping.
+const STALE_ACTOR_MS: i64 = 3 * 24 * 3600 * 1000;
 /// Prepared activities kept in memory.
 const PREPARED_CACHE: usize = 512;
 
@@ -85,9 +90,9 @@ impl DeliveryWorker {
             }
             while in_flight.try_join_next().is_some() {}
             if tokio::time::Instant::now() >= next_housekeeping {
-                next_housekeeping += HOUSEKEEPING_EVERY;
-                let fed = self.fed.clone();
-                tokio::spawn(async move { housekeeping(&fed).await });
+                next_housekeeping += HOUSEKEEPING_CHECK;
+                let (fed, owner) = (self.fed.clone(), self.owner.clone());
+                tokio::spawn(async move { housekeeping(&fed, &owner).await });
             }
             let free = self.slots.available_permits();
             if free == 0 {
@@ -298,10 +303,20 @@ impl DeliveryWorker {
     }
 }
 
-/// Periodic upkeep: forget old dedupe marks and dead jobs, learn unknown instances' software.
-async fn housekeeping(fed: &Federation) {
+/// Periodic upkeep, run by one process at a time: forget old dedupe marks and dead jobs,
+/// learn unknown instances' software, refresh stale actors.
+async fn housekeeping(fed: &Federation, owner: &str) {
     let now = now_ms();
     let store = fed.store();
+    let every = HOUSEKEEPING_EVERY.as_millis() as i64;
+    match store.claim_scheduled_job("housekeeping", owner, now, now + every, every).await {
+        Ok(true) => tracing::debug!("running housekeeping"),
+        Ok(false) => return,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot claim housekeeping");
+            return;
+        }
+    }
     if let Err(err) = store.prune_received(now - KEEP_RECEIVED_MS).await {
         tracing::warn!(error = %err, "pruning dedupe marks failed");
     }
@@ -318,6 +333,15 @@ async fn housekeeping(fed: &Federation) {
             };
             if let Ok(url) = Url::parse(&format!("{scheme}://{host}/")) {
                 fed.refresh_instance(&host, &url).await;
+            }
+        }
+    }
+    if let Ok(stale) = store.stale_actors(now - STALE_ACTOR_MS, 50).await {
+        for id in stale {
+            if let Ok(url) = Url::parse(&id) {
+                if let Err(err) = fed.resolve_actor(&url, Refresh::Force).await {
+                    tracing::debug!(actor = %id, error = %err, "actor refresh failed");
+                }
             }
         }
     }
