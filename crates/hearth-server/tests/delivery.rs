@@ -6,66 +6,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use hearth_test_peer::Peer;
-use url::Url;
-
-/// `count` Lemmy-like instances, each with one member following the group; waits until Hearth
-/// knows their software, so each receives exactly one Announce per post.
-async fn followers(hearth: &Hearth, count: usize) -> Vec<(Peer, Url)> {
-    let group = hearth.group("climbing");
-    let inbox = hearth.group_inbox("climbing");
-    let mut out = Vec::new();
-    for i in 0..count {
-        let p = peer("lemmy").await;
-        let member = p.add_person(&format!("member{i}")).await.unwrap();
-        deliver_expect(&p, &member, &inbox, &follow(&p, &member, &group), 202).await;
-        out.push((p, member));
-    }
-    for (p, _) in &out {
-        eventually("a NodeInfo fetch", || async {
-            p.requests()
-                .iter()
-                .any(|r| r.path.starts_with("/nodeinfo/"))
-        })
-        .await
-        .unwrap();
-        wait_received(p, "the Accept", |r| {
-            r.iter().any(|x| x.activity["type"] == "Accept")
-        })
-        .await;
-        p.clear_received();
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    out
-}
-
-async fn author(hearth: &Hearth) -> (Peer, Url) {
-    let p = peer("mastodon").await;
-    let alice = p.add_person("alice").await.unwrap();
-    deliver_expect(
-        &p,
-        &alice,
-        &hearth.group_inbox("climbing"),
-        &follow(&p, &alice, &hearth.group("climbing")),
-        202,
-    )
-    .await;
-    (p, alice)
-}
-
-async fn post(hearth: &Hearth, p: &Peer, alice: &Url, text: &str) -> String {
-    let handle = format!("climbing@{}", hearth.authority());
-    let (create, _) = mention_post(p, alice, &hearth.group("climbing"), &handle, text, None);
-    deliver_expect(p, alice, &hearth.group_inbox("climbing"), &create, 202).await;
-    create["id"].as_str().unwrap().to_owned()
-}
-
-fn count(p: &Peer, id: &str) -> usize {
-    p.received()
-        .iter()
-        .filter(|x| announces(&x.activity, id))
-        .count()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_are_retried_and_client_errors_are_final() {

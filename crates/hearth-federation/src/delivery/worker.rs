@@ -309,7 +309,10 @@ async fn housekeeping(fed: &Federation, owner: &str) {
     let now = now_ms();
     let store = fed.store();
     let every = HOUSEKEEPING_EVERY.as_millis() as i64;
-    match store.claim_scheduled_job("housekeeping", owner, now, now + every, every).await {
+    match store
+        .claim_scheduled_job("housekeeping", owner, now, now + every, every)
+        .await
+    {
         Ok(true) => tracing::debug!("running housekeeping"),
         Ok(false) => return,
         Err(err) => {

@@ -17,6 +17,7 @@ use url::Url;
 /// A running `hearth serve` and the database it owns.
 pub struct Hearth {
     child: Option<Child>,
+    args: Vec<String>,
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
     base: Url,
@@ -101,6 +102,7 @@ impl Hearth {
         }
         let mut hearth = Hearth {
             child: None,
+            args: vec!["serve".to_owned()],
             dir,
             env,
             base,
@@ -118,7 +120,7 @@ impl Hearth {
             .open(self.log_path())
             .unwrap();
         let child = Command::new(binary())
-            .arg("serve")
+            .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("RUST_LOG")
             .current_dir(self.dir.path())
@@ -127,9 +129,16 @@ impl Hearth {
             .spawn()
             .expect("spawn hearth");
         self.child = Some(child);
+        if self.args.first().map(String::as_str) == Some("worker") {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("hearth worker exited with {status}:\n{}", self.log());
+            }
+            return;
+        }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = self.client.get(self.url("/healthz")).send().await {
+            if let Ok(r) = self.client.get(self.listen_url("/healthz")).send().await {
                 if r.status().is_success() {
                     return;
                 }
@@ -142,6 +151,37 @@ impl Hearth {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Another process on the same database and public URL, running `hearth ARGS…`
+    /// (e.g. `["serve", "--no-workers"]` or `["worker"]`), listening on a port of its own.
+    pub async fn sibling(&self, args: &[&str]) -> Hearth {
+        let port = free_port();
+        let mut env = self.env.clone();
+        env.retain(|(k, _)| k != "HEARTH_BIND");
+        env.push(("HEARTH_BIND".to_owned(), format!("127.0.0.1:{port}")));
+        let mut sibling = Hearth {
+            child: None,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            dir: tempfile::tempdir().expect("a temp dir"),
+            env,
+            base: self.base.clone(),
+            postgres: None,
+            client: self.client.clone(),
+        };
+        sibling.spawn().await;
+        sibling
+    }
+
+    /// A URL on the address this process listens on (not the shared public URL).
+    pub fn listen_url(&self, path: &str) -> Url {
+        let bind = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "HEARTH_BIND")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        Url::parse(&format!("http://{bind}{path}")).unwrap()
     }
 
     /// The server log so far.
@@ -381,4 +421,65 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("timed out waiting for {what}")
+}
+
+/// `count` Lemmy-like instances, each with one member following the group; waits until Hearth
+/// knows their software, so each receives exactly one Announce per post.
+pub async fn followers(hearth: &Hearth, count: usize) -> Vec<(Peer, Url)> {
+    let group = hearth.group("climbing");
+    let inbox = hearth.group_inbox("climbing");
+    let mut out = Vec::new();
+    for i in 0..count {
+        let p = peer("lemmy").await;
+        let member = p.add_person(&format!("member{i}")).await.unwrap();
+        deliver_expect(&p, &member, &inbox, &follow(&p, &member, &group), 202).await;
+        out.push((p, member));
+    }
+    for (p, _) in &out {
+        eventually("a NodeInfo fetch", || async {
+            p.requests()
+                .iter()
+                .any(|r| r.path.starts_with("/nodeinfo/"))
+        })
+        .await
+        .unwrap();
+        wait_received(p, "the Accept", |r| {
+            r.iter().any(|x| x.activity["type"] == "Accept")
+        })
+        .await;
+        p.clear_received();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    out
+}
+
+/// A Mastodon member who follows the group.
+pub async fn author(hearth: &Hearth) -> (Peer, Url) {
+    let p = peer("mastodon").await;
+    let alice = p.add_person("alice").await.unwrap();
+    deliver_expect(
+        &p,
+        &alice,
+        &hearth.group_inbox("climbing"),
+        &follow(&p, &alice, &hearth.group("climbing")),
+        202,
+    )
+    .await;
+    (p, alice)
+}
+
+/// Posts a new thread into the group as `alice`; returns the Create's id.
+pub async fn post(hearth: &Hearth, p: &Peer, alice: &Url, text: &str) -> String {
+    let handle = format!("climbing@{}", hearth.authority());
+    let (create, _) = mention_post(p, alice, &hearth.group("climbing"), &handle, text, None);
+    deliver_expect(p, alice, &hearth.group_inbox("climbing"), &create, 202).await;
+    create["id"].as_str().unwrap().to_owned()
+}
+
+/// How many announces of `id` `p` received.
+pub fn count(p: &Peer, id: &str) -> usize {
+    p.received()
+        .iter()
+        .filter(|x| announces(&x.activity, id))
+        .count()
 }
