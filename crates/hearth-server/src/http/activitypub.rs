@@ -177,7 +177,7 @@ pub async fn instance_outbox(State(state): State<AppState>) -> Response {
 /// The body of an inbox POST; over the limit is a 413 in the JSON error shape.
 type InboxBody = Result<Bytes, BytesRejection>;
 
-fn body_or_error(body: InboxBody) -> Result<Bytes, Response> {
+fn body_or_error(body: InboxBody) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         let status = rejection.status();
         let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -185,7 +185,7 @@ fn body_or_error(body: InboxBody) -> Result<Bytes, Response> {
         } else {
             rejection.body_text()
         };
-        ApiError::new(status, "bad_body", message).into_response()
+        ApiError::new(status, "bad_body", message)
     })
 }
 
@@ -199,7 +199,7 @@ pub async fn shared_inbox(
 ) -> Response {
     match body_or_error(body) {
         Ok(body) => receive(&state, None, &method, &uri, &headers, &body).await,
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -214,7 +214,7 @@ pub async fn group_inbox(
 ) -> Response {
     match body_or_error(body) {
         Ok(body) => receive(&state, Some(&name), &method, &uri, &headers, &body).await,
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
