@@ -1,7 +1,8 @@
 //! `hearth`: a federated community-group server.
 //!
 //! One binary: `hearth serve` runs the web server and delivery workers, `hearth worker` only
-//! delivers, `hearth migrate` prepares the database, `hearth group …` manages groups.
+//! delivers, `hearth migrate` prepares the database, `hearth group …` manages groups,
+//! `hearth db copy` moves an instance to another database.
 
 mod cli;
 mod config;
@@ -15,7 +16,7 @@ use clap::{Parser, Subcommand};
 /// Hearth hosts community groups that people on Mastodon, Lemmy, Misskey and the rest of the
 /// fediverse can follow and post into.
 #[derive(Parser)]
-#[command(name = "hearth", version, about, long_about = None, propagate_version = true)]
+#[command(name = "hearth", version, propagate_version = true)]
 struct Cli {
     /// Configuration file (default: ./hearth.toml when present). Every setting can also be
     /// given as an environment variable, e.g. HEARTH_DATABASE_URL, HEARTH_BIND, HEARTH_PUBLIC_URL.
@@ -37,10 +38,18 @@ enum Command {
     /// Create, list and inspect groups.
     #[command(subcommand)]
     Group(cli::group::GroupCommand),
+    /// Whole-database operations: `db copy` moves an instance to another database.
+    #[command(subcommand)]
+    Db(cli::db::DbCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Db(command) = cli.command {
+        // `hearth db …` names its databases in its flags: it reads no configuration.
+        cli::init_logging("warn,sqlx=error");
+        return exit_code(runtime().block_on(cli::db::run(command)));
+    }
     let config = match config::Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(err) => {
@@ -49,18 +58,26 @@ fn main() -> ExitCode {
         }
     };
     cli::init_logging(&config.log);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the tokio runtime starts");
-    let result = runtime.block_on(async move {
+    let result = runtime().block_on(async move {
         match cli.command {
             Command::Serve(args) => cli::serve::run(config, args).await,
             Command::Worker => cli::serve::run_worker(config).await,
             Command::Migrate => cli::migrate::run(config).await,
             Command::Group(command) => cli::group::run(config, command).await,
+            Command::Db(_) => unreachable!("`hearth db` runs without configuration, above"),
         }
     });
+    exit_code(result)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+}
+
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

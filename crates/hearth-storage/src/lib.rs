@@ -8,6 +8,7 @@
 mod activities;
 mod actors;
 pub mod admin;
+pub mod copy;
 mod error;
 mod follows;
 mod groups;
@@ -22,6 +23,7 @@ mod unit_of_work;
 
 pub use activities::OutboxItem;
 pub use actors::{Actor, NewActor};
+pub use copy::{copy_database, CopyError, CopyProgress, CopyReport, TableCount};
 pub use error::StoreError;
 pub use follows::{FollowState, Follower, PendingFollow};
 pub use groups::{Group, GroupSummary, NewGroup, PostingPolicy};
