@@ -24,6 +24,14 @@ pub enum FetchError {
         /// Why.
         reason: UrlRejection,
     },
+    /// The instance policy refuses the host.
+    #[error("refused to fetch {url}: {reason}")]
+    Blocked {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// The object was deleted (410).
     #[error("{0} is gone")]
     Gone(String),
@@ -136,6 +144,12 @@ impl Federation {
                 reason,
             }
         })?;
+        if let hearth_moderation::Verdict::Refuse(reason) = self.judge_host(&authority(url)) {
+            return Err(FetchError::Blocked {
+                url: url.to_string(),
+                reason,
+            });
+        }
         let key = self.instance_key().clone();
         let (target, accept_owned) = (url.clone(), accept.to_owned());
         let signed = self

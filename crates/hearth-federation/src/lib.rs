@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod instances;
 pub mod keys;
 pub mod net;
+pub mod policy;
 pub mod settings;
 pub mod signatures;
 pub mod urls;
@@ -51,6 +52,7 @@ struct Inner {
     instance_public_key_pem: String,
     work_queued: Notify,
     cpu: Semaphore,
+    policy: policy::PolicyCache,
 }
 
 impl Federation {
@@ -76,7 +78,7 @@ impl Federation {
         let instance_key = SigningKey::from_pem(urls.instance_key(), &keys.private_key_pem)
             .map_err(|e| StoreError::Migrate(format!("the instance key is unusable: {e}")))?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Ok(Federation {
+        let fed = Federation {
             inner: Arc::new(Inner {
                 client: net::http_client(&settings),
                 store,
@@ -87,8 +89,15 @@ impl Federation {
                 instance_public_key_pem: keys.public_key_pem,
                 work_queued: Notify::new(),
                 cpu: Semaphore::new(cores),
+                policy: policy::PolicyCache::default(),
             }),
-        })
+        };
+        fed.refresh_policy().await?;
+        Ok(fed)
+    }
+
+    pub(crate) fn policy_cache(&self) -> &policy::PolicyCache {
+        &self.inner.policy
     }
 
     /// The store.

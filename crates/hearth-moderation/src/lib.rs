@@ -4,6 +4,9 @@
 //! accepts anything into a group, so every entry point (inbox, pages, command line) applies
 //! the same rules.
 
+pub mod blocklists;
+pub mod instances;
 mod posting;
 
+pub use instances::{DomainRule, FederationMode, InstancePolicy, Severity, Verdict};
 pub use posting::{may_post, Decision, PostKind, Poster};

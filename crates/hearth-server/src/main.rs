@@ -38,6 +38,9 @@ enum Command {
     /// Create, list and inspect groups.
     #[command(subcommand)]
     Group(cli::group::GroupCommand),
+    /// Decide which instances to federate with: block, allow, import and export lists.
+    #[command(subcommand)]
+    Federation(cli::federation::FederationCommand),
     /// Whole-database operations: `db copy` moves an instance to another database.
     #[command(subcommand)]
     Db(cli::db::DbCommand),
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
             Command::Worker => cli::serve::run_worker(config).await,
             Command::Migrate => cli::migrate::run(config).await,
             Command::Group(command) => cli::group::run(config, command).await,
+            Command::Federation(command) => cli::federation::run(config, command).await,
             Command::Db(_) => unreachable!("`hearth db` runs without configuration, above"),
         }
     });

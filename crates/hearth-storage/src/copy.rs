@@ -44,6 +44,9 @@ pub const TABLES: &[&str] = &[
     "deliveries",
     "instances",
     "scheduled_jobs",
+    "domain_policies",
+    "instance_settings",
+    "modlog",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

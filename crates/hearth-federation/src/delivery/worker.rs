@@ -223,6 +223,9 @@ impl DeliveryWorker {
         let url = Url::parse(&job.inbox).map_err(|e| format!("bad inbox URL: {e}"))?;
         check_peer_url(&url, self.fed.settings().allow_private_networks)
             .map_err(|e| e.to_string())?;
+        if let hearth_moderation::Verdict::Refuse(reason) = self.fed.judge_host(&job.host) {
+            return Err(reason);
+        }
         let prepared = self.prepare(job.activity_id).await?;
         let signed = {
             let (p, target) = (prepared.clone(), url.clone());

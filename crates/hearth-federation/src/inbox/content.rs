@@ -97,6 +97,14 @@ pub(super) async fn create(
     fed: &Federation,
     inbound: &Inbound<'_>,
 ) -> Result<Option<Handled>, Rejection> {
+    if let hearth_moderation::Verdict::Federate { silenced: true, .. } =
+        fed.judge_host(&inbound.actor.host)
+    {
+        return Err(Rejection::unprocessable(format!(
+            "{} is limited by this server's admins: its posts are not relayed",
+            inbound.actor.host
+        )));
+    }
     let object = object_of(fed, inbound).await?;
     let kind = kind_of(&object).unwrap_or("");
     if !POST_TYPES.contains(&kind) {

@@ -178,6 +178,10 @@ impl Federation {
                 "the activity id {id} is on another host than its actor {actor_id}"
             )));
         }
+        if let hearth_moderation::Verdict::Refuse(reason) = self.judge_host(&authority(&actor_url))
+        {
+            return Err(Rejection::forbidden(reason));
+        }
         check_peer_url(&actor_url, self.settings().allow_private_networks).map_err(|reason| {
             Rejection::forbidden(format!("refused to contact {actor_id}: {reason}"))
         })?;

@@ -245,7 +245,8 @@ fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_owned()
 }
 
-fn date(ms: i64) -> String {
+/// A time (ms) as `YYYY-MM-DD HH:MM UTC`.
+pub fn date(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()

@@ -1,6 +1,7 @@
 //! The subcommands. Each file holds one command's arguments and its `run`.
 
 pub mod db;
+pub mod federation;
 pub mod group;
 pub mod migrate;
 pub mod serve;

@@ -27,6 +27,7 @@ async fn start(config: &Config) -> anyhow::Result<Federation> {
     let fed = Federation::new(store, config.federation()?)
         .await
         .context("cannot set up federation")?;
+    fed.keep_policy_current();
     Ok(fed)
 }
 

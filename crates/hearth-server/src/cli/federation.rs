@@ -1,0 +1,413 @@
+//! `hearth federation …`: which instances Hearth federates with. Every change is logged in
+//! the modlog and reaches every running Hearth process within a second or two.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use hearth_federation::Federation;
+use hearth_moderation::blocklists::{detect_format, parse_list, write_list, ListEntry, ListFormat};
+use hearth_moderation::instances::normalize_domain;
+use hearth_moderation::{FederationMode, Severity};
+use hearth_storage::{DomainChange, DomainPolicy};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::Config;
+
+/// Federation policy commands.
+#[derive(Subcommand, Debug)]
+pub enum FederationCommand {
+    /// Limit or cut off an instance (and, unless it is `*.`-prefixed, its subdomains).
+    Block {
+        /// Host name or IP, e.g. spam.example or *.spam.example.
+        domain: String,
+        /// suspend: refuse everything and drop its follows; silence: refuse its posts; noop: only the flags.
+        #[arg(long, default_value = "suspend", value_parser = parse_severity)]
+        severity: Severity,
+        /// Public reason.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Reason for staff only.
+        #[arg(long, default_value = "")]
+        private_reason: String,
+        /// Drop media attachments from it.
+        #[arg(long)]
+        reject_media: bool,
+        /// Ignore reports from it.
+        #[arg(long)]
+        reject_reports: bool,
+        /// Lift the block automatically after this long, e.g. 30d, 12h.
+        #[arg(long, value_parser = parse_duration)]
+        expires: Option<i64>,
+    },
+    /// Remove the rule for a domain. Removed follows are not restored: people can follow again.
+    Unblock {
+        /// Host name or IP.
+        domain: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Allow a domain: needed in allowlist mode, and overrides blocks from subscribed lists.
+    Allow {
+        /// Host name or IP.
+        domain: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List every domain rule.
+    List,
+    /// Import a shared blocklist (Mastodon CSV, Mastodon/GoToSocial JSON, or one domain per line).
+    Import {
+        /// The list file.
+        file: PathBuf,
+        /// csv, json or plain (default: guessed from the content).
+        #[arg(long, value_parser = parse_format)]
+        format: Option<ListFormat>,
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Why (logged).
+        #[arg(long, default_value = "imported list")]
+        reason: String,
+    },
+    /// Write the rules as a list others can import.
+    Export {
+        /// csv (Mastodon), json or plain.
+        #[arg(long, default_value = "csv", value_parser = parse_format)]
+        format: ListFormat,
+    },
+    /// Show or set the federation mode: open (everyone but the blocked) or allowlist.
+    Mode {
+        /// open or allowlist; omit to show the current mode.
+        #[arg(value_parser = parse_mode)]
+        mode: Option<FederationMode>,
+    },
+    /// Show the latest modlog lines.
+    Log {
+        /// How many lines.
+        #[arg(long, default_value_t = 30)]
+        limit: i64,
+    },
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+fn parse_format(s: &str) -> Result<ListFormat, String> {
+    s.parse()
+}
+fn parse_mode(s: &str) -> Result<FederationMode, String> {
+    s.parse()
+}
+
+/// `30d`, `12h`, `45m` as milliseconds.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let (number, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30d or 12h"))?;
+    let unit_ms = match unit {
+        "d" => 86_400_000,
+        "h" => 3_600_000,
+        "m" => 60_000,
+        _ => return Err(format!("{s:?}: use d, h or m")),
+    };
+    if n <= 0 {
+        return Err("a duration must be positive".into());
+    }
+    Ok(n * unit_ms)
+}
+
+/// Who the command line acts as, for the modlog.
+fn operator() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "admin".into())
+    )
+}
+
+fn rule(
+    domain: String,
+    severity: Severity,
+    public: String,
+    private: String,
+    media: bool,
+    reports: bool,
+    expires: Option<i64>,
+) -> DomainPolicy {
+    let now = hearth_storage::now_ms();
+    DomainPolicy {
+        domain,
+        severity: severity.as_str().to_owned(),
+        reject_media: media,
+        reject_reports: reports,
+        public_comment: public,
+        private_comment: private,
+        source: "manual".into(),
+        expires_at: expires.map(|e| now + e),
+        created_by: operator(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn checked_domain(fed: &Federation, input: &str) -> anyhow::Result<String> {
+    let domain = normalize_domain(input).map_err(anyhow::Error::msg)?;
+    let own = hearth_moderation::instances::hostname_of(&fed.urls().authority());
+    if domain == own {
+        bail!("{domain} is this server's own domain");
+    }
+    Ok(domain)
+}
+
+/// Runs a federation subcommand.
+pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<()> {
+    let store = super::open_store(&config).await?;
+    let fed = Federation::new(store.clone(), config.federation()?).await?;
+    let result = match command {
+        FederationCommand::Block {
+            domain,
+            severity,
+            reason,
+            private_reason,
+            reject_media,
+            reject_reports,
+            expires,
+        } => {
+            let domain = checked_domain(&fed, &domain)?;
+            if severity == Severity::Allow {
+                bail!("use `hearth federation allow {domain}` to allow a domain");
+            }
+            let change = DomainChange::Set(rule(
+                domain.clone(),
+                severity,
+                reason.clone(),
+                private_reason,
+                reject_media,
+                reject_reports,
+                expires,
+            ));
+            let (_, follows, jobs) = fed
+                .change_domain_rules(&[change], &operator(), &reason)
+                .await?;
+            println!("{domain}: {severity}. Removed {follows} follow(s), cancelled {jobs} queued deliver(y/ies).");
+            Ok(())
+        }
+        FederationCommand::Unblock { domain, reason } => {
+            let domain = normalize_domain(&domain).map_err(anyhow::Error::msg)?;
+            let (changed, _, _) = fed
+                .change_domain_rules(
+                    &[DomainChange::Remove(domain.clone())],
+                    &operator(),
+                    &reason,
+                )
+                .await?;
+            if changed == 0 {
+                bail!("there is no rule for {domain} (see: hearth federation list)");
+            }
+            println!("{domain}: rule removed. Its members can follow again; removed follows are not restored.");
+            Ok(())
+        }
+        FederationCommand::Allow { domain, reason } => {
+            let domain = checked_domain(&fed, &domain)?;
+            let change = DomainChange::Set(rule(
+                domain.clone(),
+                Severity::Allow,
+                reason.clone(),
+                String::new(),
+                false,
+                false,
+                None,
+            ));
+            fed.change_domain_rules(&[change], &operator(), &reason)
+                .await?;
+            println!("{domain}: allowed.");
+            Ok(())
+        }
+        FederationCommand::List => list(&fed).await,
+        FederationCommand::Import {
+            file,
+            format,
+            dry_run,
+            reason,
+        } => import(&fed, &file, format, dry_run, &reason).await,
+        FederationCommand::Export { format } => {
+            let entries: Vec<ListEntry> = store
+                .domain_policies()
+                .await?
+                .into_iter()
+                .filter_map(|p| {
+                    Some(ListEntry {
+                        severity: p.severity.parse().ok()?,
+                        domain: p.domain,
+                        reject_media: p.reject_media,
+                        reject_reports: p.reject_reports,
+                        public_comment: p.public_comment,
+                        obfuscate: false,
+                    })
+                })
+                .collect();
+            print!("{}", write_list(&entries, format));
+            Ok(())
+        }
+        FederationCommand::Mode { mode } => match mode {
+            None => {
+                println!("{}", fed.policy().mode().as_str());
+                Ok(())
+            }
+            Some(mode) => {
+                store
+                    .set_setting(
+                        hearth_federation::policy::MODE_SETTING,
+                        mode.as_str(),
+                        &operator(),
+                        "",
+                    )
+                    .await?;
+                let (follows, jobs) = fed.enforce_policy().await?;
+                println!("Federation mode: {}. Removed {follows} follow(s), cancelled {jobs} queued deliver(y/ies).", mode.as_str());
+                Ok(())
+            }
+        },
+        FederationCommand::Log { limit } => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_header(vec!["when", "who", "action", "target", "reason"]);
+            for e in store.modlog(limit).await? {
+                table.add_row(vec![
+                    super::group::date(e.at),
+                    e.actor,
+                    e.action,
+                    e.target,
+                    e.reason,
+                ]);
+            }
+            println!("{table}");
+            Ok(())
+        }
+    };
+    store.close().await;
+    result
+}
+
+async fn list(fed: &Federation) -> anyhow::Result<()> {
+    let rules = fed.store().domain_policies().await?;
+    println!("Federation mode: {}", fed.policy().mode().as_str());
+    if rules.is_empty() {
+        println!("No domain rules.");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "domain",
+        "severity",
+        "flags",
+        "public reason",
+        "source",
+        "expires",
+    ]);
+    for r in rules {
+        let mut flags = Vec::new();
+        if r.reject_media {
+            flags.push("reject media");
+        }
+        if r.reject_reports {
+            flags.push("reject reports");
+        }
+        table.add_row(vec![
+            r.domain,
+            r.severity,
+            flags.join(", "),
+            r.public_comment,
+            r.source,
+            r.expires_at.map(super::group::date).unwrap_or_default(),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+async fn import(
+    fed: &Federation,
+    file: &PathBuf,
+    format: Option<ListFormat>,
+    dry_run: bool,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let format = format.unwrap_or_else(|| detect_format(&text));
+    let entries = parse_list(&text, format)
+        .with_context(|| format!("{} was not imported", file.display()))?;
+    let own = hearth_moderation::instances::hostname_of(&fed.urls().authority());
+    if entries.iter().any(|e| e.domain == own) {
+        bail!(
+            "{} lists this server's own domain {own}; nothing was imported",
+            file.display()
+        );
+    }
+    let existing: std::collections::HashMap<String, DomainPolicy> = fed
+        .store()
+        .domain_policies()
+        .await?
+        .into_iter()
+        .map(|p| (p.domain.clone(), p))
+        .collect();
+    let mut changes = Vec::new();
+    let (mut added, mut changed, mut same) = (0, 0, 0);
+    for e in &entries {
+        let new = rule(
+            e.domain.clone(),
+            e.severity,
+            e.public_comment.clone(),
+            String::new(),
+            e.reject_media,
+            e.reject_reports,
+            None,
+        );
+        match existing.get(&e.domain) {
+            None => {
+                added += 1;
+                println!("+ {} {}", e.domain, e.severity);
+            }
+            Some(old)
+                if old.severity == new.severity
+                    && old.reject_media == new.reject_media
+                    && old.reject_reports == new.reject_reports
+                    && old.public_comment == new.public_comment =>
+            {
+                same += 1;
+                continue;
+            }
+            Some(old) => {
+                changed += 1;
+                println!("~ {} {} -> {}", e.domain, old.severity, e.severity);
+            }
+        }
+        changes.push(DomainChange::Set(new));
+    }
+    println!(
+        "{added} to add, {changed} to change, {same} unchanged ({} entries read as {format:?}).",
+        entries.len()
+    );
+    if dry_run {
+        println!("Dry run: nothing was changed.");
+        return Ok(());
+    }
+    let bar = ProgressBar::new(changes.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rules")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_position(0);
+    let (count, follows, jobs) = fed
+        .change_domain_rules(&changes, &super::federation::operator(), reason)
+        .await?;
+    bar.set_position(changes.len() as u64);
+    bar.finish_and_clear();
+    println!("Imported {count} rule(s) in one transaction. Removed {follows} follow(s), cancelled {jobs} queued deliver(y/ies).");
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Instance admins' controls between real processes: suspending a followed instance, limiting
+//! one, allowlist mode, and importing and exporting shared blocklists.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_instance_is_cut_off_everywhere() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("climbing", &[]);
+    let group = hearth.group("climbing");
+    let inbox = hearth.group_inbox("climbing");
+    let bad = peer_on("lemmy", "127.0.0.2").await;
+    let troll = bad.add_person("troll").await.unwrap();
+    deliver_expect(&bad, &troll, &inbox, &follow(&bad, &troll, &group), 202).await;
+    let good = peer_on("lemmy", "127.0.0.3").await;
+    let friend = good.add_person("friend").await.unwrap();
+    deliver_expect(&good, &friend, &inbox, &follow(&good, &friend, &group), 202).await;
+    assert_eq!(hearth.follower_count("climbing").await, 2);
+
+    let (ok, out) = hearth.cli(&["federation", "block", "127.0.0.2", "--reason", "harassment"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Removed 1 follow"), "{out}");
+    assert_eq!(hearth.follower_count("climbing").await, 1);
+    tokio::time::sleep(Duration::from_millis(1500)).await; // every process sees the change
+    let seen_before = bad.requests().len();
+
+    let (post, _) = mention_post(
+        &good,
+        &friend,
+        &group,
+        &format!("climbing@{}", hearth.authority()),
+        "hello",
+        None,
+    );
+    deliver_expect(&good, &friend, &inbox, &post, 202).await;
+    let id = post["id"].as_str().unwrap().to_owned();
+    wait_received(&good, "the announce", |r| {
+        r.iter().any(|x| announces(&x.activity, &id))
+    })
+    .await;
+
+    let (attack, _) = mention_post(&bad, &troll, &group, "climbing", "spam", None);
+    let body = deliver_expect(&bad, &troll, &inbox, &attack, 403).await;
+    assert!(
+        body.contains("suspended") && body.contains("harassment"),
+        "{body}"
+    );
+    let body = deliver_expect(&bad, &troll, &inbox, &follow(&bad, &troll, &group), 403).await;
+    assert!(body.contains("suspended"), "{body}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !bad.received().iter().any(|x| announces(&x.activity, &id)),
+        "no more announces to a suspended instance"
+    );
+    assert_eq!(
+        bad.requests().len(),
+        seen_before,
+        "Hearth fetched nothing from the suspended instance"
+    );
+
+    let (ok, out) = hearth.cli(&["federation", "log"]);
+    assert!(
+        ok && out.contains("domain.suspend")
+            && out.contains("127.0.0.2")
+            && out.contains("harassment"),
+        "{out}"
+    );
+
+    // Lifting the block: new follows work, removed ones are not restored.
+    let (ok, out) = hearth.cli(&["federation", "unblock", "127.0.0.2"]);
+    assert!(ok, "{out}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(hearth.follower_count("climbing").await, 1);
+    deliver_expect(&bad, &troll, &inbox, &follow(&bad, &troll, &group), 202).await;
+    assert_eq!(hearth.follower_count("climbing").await, 2);
+
+    let (ok, out) = hearth.cli(&["federation", "block", "127.0.0.1"]);
+    assert!(!ok && out.contains("own domain"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silenced_posts_are_not_relayed_and_allowlist_mode_refuses_strangers() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("climbing", &["--posting", "anyone"]);
+    let group = hearth.group("climbing");
+    let inbox = hearth.group_inbox("climbing");
+    let noisy = peer_on("mastodon", "127.0.0.4").await;
+    let loud = noisy.add_person("loud").await.unwrap();
+    let (ok, out) = hearth.cli(&["federation", "block", "127.0.0.4", "--severity", "silence"]);
+    assert!(ok, "{out}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    deliver_expect(&noisy, &loud, &inbox, &follow(&noisy, &loud, &group), 202).await;
+    let (post, _) = mention_post(&noisy, &loud, &group, "climbing", "BUY NOW", None);
+    let body = deliver_expect(&noisy, &loud, &inbox, &post, 422).await;
+    assert!(body.contains("limited"), "{body}");
+
+    let (ok, out) = hearth.cli(&["federation", "allow", "127.0.0.5"]);
+    assert!(ok, "{out}");
+    let (ok, out) = hearth.cli(&["federation", "mode", "allowlist"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Removed 1 follow"),
+        "the silenced, unlisted instance is cut off: {out}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let listed = peer_on("mastodon", "127.0.0.5").await;
+    let friend = listed.add_person("friend").await.unwrap();
+    deliver_expect(
+        &listed,
+        &friend,
+        &inbox,
+        &follow(&listed, &friend, &group),
+        202,
+    )
+    .await;
+    let stranger_peer = peer_on("mastodon", "127.0.0.6").await;
+    let stranger = stranger_peer.add_person("stranger").await.unwrap();
+    let body = deliver_expect(
+        &stranger_peer,
+        &stranger,
+        &inbox,
+        &follow(&stranger_peer, &stranger, &group),
+        403,
+    )
+    .await;
+    assert!(body.contains("allowlist"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_blocklists_are_imported_whole_or_not_at_all() {
+    let hearth = Hearth::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let csv = write(
+        "blocks.csv",
+        "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n\
+         spam.example,suspend,false,false,\"Spam, bots\",false\n\
+         noisy.example,silence,true,false,,false\n",
+    );
+    let (ok, out) = hearth.cli(&["federation", "import", &csv, "--dry-run"]);
+    assert!(
+        ok && out.contains("+ spam.example suspend")
+            && out.contains("2 to add")
+            && out.contains("Dry run"),
+        "{out}"
+    );
+    let (_, list) = hearth.cli(&["federation", "list"]);
+    assert!(
+        list.contains("No domain rules"),
+        "a dry run changes nothing: {list}"
+    );
+
+    let bad = write(
+        "bad.csv",
+        "#domain,#severity\nok.example,suspend\nnot a domain!,suspend\n",
+    );
+    let (ok, out) = hearth.cli(&["federation", "import", &bad]);
+    assert!(!ok && out.contains("line 3"), "{out}");
+    let (_, list) = hearth.cli(&["federation", "list"]);
+    assert!(
+        list.contains("No domain rules"),
+        "a bad list imports nothing: {list}"
+    );
+    let empty = write("empty.txt", "# nothing here\n");
+    let (ok, out) = hearth.cli(&["federation", "import", &empty]);
+    assert!(!ok && out.contains("no domain"), "{out}");
+
+    let (ok, out) = hearth.cli(&["federation", "import", &csv]);
+    assert!(ok && out.contains("Imported 2 rule"), "{out}");
+    let json = write(
+        "gts.json",
+        r#"[{"domain":"worse.example","public_comment":"abuse"}]"#,
+    );
+    let (ok, out) = hearth.cli(&["federation", "import", &json]);
+    assert!(ok, "{out}");
+    let plain = write("list.txt", "# plain\nawful.example\n127.0.0.9\n");
+    let (ok, out) = hearth.cli(&["federation", "import", &plain]);
+    assert!(ok, "{out}");
+
+    let (ok, exported) = hearth.cli(&["federation", "export", "--format", "csv"]);
+    assert!(ok);
+    for domain in [
+        "spam.example",
+        "noisy.example",
+        "worse.example",
+        "awful.example",
+        "127.0.0.9",
+    ] {
+        assert!(
+            exported.contains(domain),
+            "{domain} missing from {exported}"
+        );
+    }
+    assert!(exported.contains("\"Spam, bots\""), "{exported}");
+    let again = write("again.csv", &exported);
+    let (ok, out) = hearth.cli(&["federation", "import", &again, "--dry-run"]);
+    assert!(
+        ok && out.contains("0 to add, 0 to change, 5 unchanged"),
+        "{out}"
+    );
+}
