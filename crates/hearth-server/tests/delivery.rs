@@ -64,8 +64,11 @@ async fn a_dead_instance_does_not_hold_up_healthy_ones() {
             .await;
         }
     }
-    let (ok, out) = hearth.cli(&["group", "show", "climbing"]);
-    assert!(ok, "{out}");
+    let (ok, out) = hearth.cli(&["federation", "health"]);
+    assert!(
+        ok && out.contains("(unreachable)") && out.contains("lemmy"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

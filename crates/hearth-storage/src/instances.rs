@@ -51,7 +51,38 @@ const INSTANCE_COLUMNS: &str =
     "host, software, software_version, flavor, consecutive_failures, last_success_at, \
     last_failure_at, last_error, unreachable_since, retry_at, delivered_count, first_seen_at";
 
+/// Delivery health of one instance.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InstanceHealth {
+    /// Host.
+    pub host: String,
+    /// NodeInfo software name.
+    pub software: Option<String>,
+    /// Last successful delivery (ms).
+    pub last_success_at: Option<i64>,
+    /// Failures since then.
+    pub consecutive_failures: i64,
+    /// Since when it is unreachable (ms).
+    pub unreachable_since: Option<i64>,
+    /// Jobs waiting.
+    pub queued: i64,
+    /// Creation time (ms) of its oldest waiting job.
+    pub oldest_queued_at: Option<i64>,
+    /// Successful deliveries, all time.
+    pub delivered_count: i64,
+}
+
 impl Store {
+    /// Delivery health of every known instance, worst first.
+    pub async fn instance_health(&self) -> Result<Vec<InstanceHealth>> {
+        let sql = "SELECT i.host, i.software, i.last_success_at, i.consecutive_failures, i.unreachable_since, \
+            COALESCE(q.queued, 0) AS queued, q.oldest_queued_at, i.delivered_count \
+            FROM instances i LEFT JOIN (SELECT host, COUNT(*) AS queued, MIN(created_at) AS oldest_queued_at \
+              FROM deliveries WHERE state = 'queued' GROUP BY host) q ON q.host = i.host \
+            ORDER BY i.consecutive_failures DESC, COALESCE(q.queued, 0) DESC, i.host";
+        on_pool!(self, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
+    }
+
     /// The instance at `host`.
     pub async fn instance(&self, host: &str) -> Result<Option<Instance>> {
         let sql = format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE host = $1");

@@ -29,7 +29,7 @@ pub use domains::{DomainChange, DomainPolicy, ModlogEntry};
 pub use error::StoreError;
 pub use follows::{FollowState, Follower, PendingFollow};
 pub use groups::{Group, GroupSummary, NewGroup, PostingPolicy};
-pub use instances::{Instance, InstanceFailure};
+pub use instances::{Instance, InstanceFailure, InstanceHealth};
 pub use keys::LocalKeys;
 pub use posts::{Post, ThreadSummary};
 pub use queue::{ClaimedDelivery, OutboundActivity, QueueStats};

@@ -85,6 +85,8 @@ pub enum FederationCommand {
         #[arg(value_parser = parse_mode)]
         mode: Option<FederationMode>,
     },
+    /// Delivery health of every known instance: software, last success, failures, queue.
+    Health,
     /// Show the latest modlog lines.
     Log {
         /// How many lines.
@@ -272,6 +274,7 @@ pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<(
                 Ok(())
             }
         },
+        FederationCommand::Health => health(&fed).await,
         FederationCommand::Log { limit } => {
             let mut table = Table::new();
             table
@@ -292,6 +295,53 @@ pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<(
     };
     store.close().await;
     result
+}
+
+async fn health(fed: &Federation) -> anyhow::Result<()> {
+    let now = hearth_storage::now_ms();
+    let rows = fed.store().instance_health().await?;
+    if rows.is_empty() {
+        println!("No instances known yet.");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "instance",
+        "software",
+        "policy",
+        "last delivery",
+        "failures",
+        "queued",
+        "oldest queued",
+        "delivered",
+    ]);
+    for r in rows {
+        let policy = match fed.judge_host(&r.host) {
+            hearth_moderation::Verdict::Refuse(_) => "refused",
+            hearth_moderation::Verdict::Federate { silenced: true, .. } => "silenced",
+            hearth_moderation::Verdict::Federate { .. } => "ok",
+        };
+        let status = match r.unreachable_since {
+            Some(_) => format!("{} (unreachable)", r.consecutive_failures),
+            None => r.consecutive_failures.to_string(),
+        };
+        table.add_row(vec![
+            r.host,
+            r.software.unwrap_or_else(|| "?".into()),
+            policy.to_owned(),
+            r.last_success_at
+                .map(super::group::date)
+                .unwrap_or_else(|| "never".into()),
+            status,
+            r.queued.to_string(),
+            r.oldest_queued_at
+                .map(|t| format!("{} s ago", (now - t) / 1000))
+                .unwrap_or_default(),
+            r.delivered_count.to_string(),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
 }
 
 async fn list(fed: &Federation) -> anyhow::Result<()> {
