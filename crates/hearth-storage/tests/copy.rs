@@ -28,7 +28,7 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 11] = [
+const EXPECTED: [(&str, u64); 14] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
@@ -40,6 +40,9 @@ const EXPECTED: [(&str, u64); 11] = [
     ("deliveries", 2),
     ("instances", 3),
     ("scheduled_jobs", 1),
+    ("domain_policies", 0),
+    ("instance_settings", 0),
+    ("modlog", 0),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
