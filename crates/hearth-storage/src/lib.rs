@@ -34,7 +34,7 @@ pub use keys::LocalKeys;
 pub use posts::{Post, ThreadSummary};
 pub use queue::{ClaimedDelivery, OutboundActivity, QueueStats};
 pub use stats::InstanceStats;
-pub use store::{Backend, Store, StoreOptions};
+pub use store::{redact, Backend, Store, StoreOptions};
 pub use unit_of_work::{
     Change, CommitOutcome, FollowerFlavor, NewOutbound, NewPost, Recipients, UnitOfWork,
 };

@@ -191,7 +191,7 @@ impl Store {
 }
 
 /// The URL with any password replaced, for error messages and logs.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
-use hearth_storage::{copy_database, Backend, CopyError, CopyProgress, Store, StoreOptions};
+use hearth_storage::{
+    copy_database, redact, Backend, CopyError, CopyProgress, Store, StoreOptions,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Database operations.
@@ -246,17 +248,6 @@ fn sqlite_path(url: &str) -> Option<&str> {
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then_some(path)
-}
-
-/// The URL with any password hidden, for messages.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }
 
 fn plural(n: u64) -> &'static str {
