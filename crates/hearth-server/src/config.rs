@@ -82,7 +82,7 @@ impl Default for Config {
             public_url: None,
             allow_private_networks: false,
             node_name: "Hearth".into(),
-            log: "info".into(),
+            log: "info,sqlx=warn".into(),
             max_body_bytes: 1024 * 1024,
             database_connections: 10,
             delivery_concurrency: delivery.concurrency,

@@ -185,7 +185,7 @@ async fn shared_blocklists_are_imported_whole_or_not_at_all() {
     let (ok, out) = hearth.cli(&["federation", "import", &plain]);
     assert!(ok, "{out}");
 
-    let (ok, exported) = hearth.cli(&["federation", "export", "--format", "csv"]);
+    let (ok, exported) = hearth.cli_stdout(&["federation", "export", "--format", "csv"]);
     assert!(ok);
     for domain in [
         "spam.example",

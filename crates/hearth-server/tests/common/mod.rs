@@ -94,7 +94,7 @@ impl Hearth {
             ("HEARTH_DELIVERY_RETRY_BASE_SECS".to_owned(), "1".to_owned()),
             ("HEARTH_DELIVERY_LEASE_SECS".to_owned(), "15".to_owned()),
             ("HEARTH_DELIVERY_POLL_MS".to_owned(), "100".to_owned()),
-            ("HEARTH_LOG".to_owned(), "info".to_owned()),
+            ("HEARTH_LOG".to_owned(), "info,sqlx=warn".to_owned()),
         ];
         for (k, v) in options.env {
             env.retain(|(key, _)| key != k);
@@ -231,20 +231,33 @@ impl Hearth {
         self.url(&format!("/groups/{name}/inbox"))
     }
 
-    /// Runs `hearth ARGS…` against this server's database and returns (success, stdout+stderr).
-    pub fn cli(&self, args: &[&str]) -> (bool, String) {
-        let output = Command::new(binary())
+    fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(binary())
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .output()
-            .expect("run hearth");
+            .expect("run hearth")
+    }
+
+    /// Runs `hearth ARGS…` against this server's database and returns (success, stdout+stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String) {
+        let output = self.run_cli(args);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
         (output.status.success(), text)
+    }
+
+    /// Runs `hearth ARGS…` and returns (success, stdout only), for output that is data.
+    pub fn cli_stdout(&self, args: &[&str]) -> (bool, String) {
+        let output = self.run_cli(args);
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
     }
 
     /// Creates a group through the command line.
