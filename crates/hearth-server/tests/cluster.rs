@@ -40,35 +40,9 @@ async fn three_processes_share_the_queue_and_survive_a_crash() {
     deliver_expect(&p, &alice, &inbox, &create, 202).await;
     let id = create["id"].as_str().unwrap().to_owned();
 
-    eventually("the first deliveries", || async {
-        fs.iter().any(|(p, _)| count(p, &id) > 0)
-    })
-    .await
-    .unwrap();
+    wait_first_delivery(&fs, &id).await;
     worker.kill9();
-    let before = fs.iter().filter(|(p, _)| count(p, &id) > 0).count();
-    assert!(
-        before < fs.len(),
-        "the crash came too late to test anything"
-    );
+    let before = delivered_before_crash(&fs, &id);
     worker.restart().await;
-    for (p, _) in &fs {
-        wait_received(p, "the announce", |r| {
-            r.iter().any(|x| announces(&x.activity, &id))
-        })
-        .await;
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let duplicates: usize = fs
-        .iter()
-        .map(|(p, _)| count(p, &id).saturating_sub(1))
-        .sum();
-    println!(
-        "delivered before the kill: {before}/{}, duplicates: {duplicates} (in flight at most 4)",
-        fs.len()
-    );
-    assert!(
-        duplicates <= 4,
-        "duplicates ({duplicates}) exceed what was in flight (4)"
-    );
+    expect_all_delivered_after_crash(&fs, &id, before, 4).await;
 }

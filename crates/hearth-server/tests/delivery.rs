@@ -89,35 +89,9 @@ async fn a_crash_mid_fan_out_loses_nothing() {
     let (p, alice) = author(&hearth).await;
     let id = post(&hearth, &p, &alice, "survive a crash").await;
     // Some deliveries are done or in flight; most are still queued.
-    eventually("the first deliveries", || async {
-        fs.iter().any(|(p, _)| count(p, &id) > 0)
-    })
-    .await
-    .unwrap();
+    wait_first_delivery(&fs, &id).await;
     hearth.kill9();
-    let before_crash = fs.iter().filter(|(p, _)| count(p, &id) > 0).count();
-    assert!(
-        before_crash < fs.len(),
-        "the crash came too late to test anything"
-    );
+    let before = delivered_before_crash(&fs, &id);
     hearth.restart().await;
-    for (p, _) in &fs {
-        wait_received(p, "the announce after restart", |r| {
-            r.iter().any(|x| announces(&x.activity, &id))
-        })
-        .await;
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let duplicates: usize = fs
-        .iter()
-        .map(|(p, _)| count(p, &id).saturating_sub(1))
-        .sum();
-    println!(
-        "delivered before the crash: {before_crash}/{}, duplicates after restart: {duplicates}",
-        fs.len()
-    );
-    assert!(
-        duplicates <= 3,
-        "duplicates ({duplicates}) exceed the in-flight window (3)"
-    );
+    expect_all_delivered_after_crash(&fs, &id, before, 3).await;
 }

@@ -142,13 +142,7 @@ async fn members_post_reply_react_edit_and_leave() {
     assert_eq!(hearth.follower_count("climbing").await, 3);
     // Let Hearth learn both instances' software from NodeInfo before posting.
     for p in [&masto, &lemmy] {
-        eventually("a NodeInfo fetch", || async {
-            p.requests()
-                .iter()
-                .any(|r| r.path.starts_with("/nodeinfo/"))
-        })
-        .await
-        .unwrap();
+        wait_for_nodeinfo(p).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 

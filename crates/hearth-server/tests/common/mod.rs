@@ -449,13 +449,7 @@ pub async fn followers(hearth: &Hearth, count: usize) -> Vec<(Peer, Url)> {
         out.push((p, member));
     }
     for (p, _) in &out {
-        eventually("a NodeInfo fetch", || async {
-            p.requests()
-                .iter()
-                .any(|r| r.path.starts_with("/nodeinfo/"))
-        })
-        .await
-        .unwrap();
+        wait_for_nodeinfo(p).await;
         wait_received(p, "the Accept", |r| {
             r.iter().any(|x| x.activity["type"] == "Accept")
         })
@@ -495,4 +489,60 @@ pub fn count(p: &Peer, id: &str) -> usize {
         .iter()
         .filter(|x| announces(&x.activity, id))
         .count()
+}
+
+/// Waits until Hearth has fetched `p`'s NodeInfo (so it knows which announces that instance gets).
+pub async fn wait_for_nodeinfo(p: &Peer) {
+    eventually("a NodeInfo fetch", || async {
+        p.requests()
+            .iter()
+            .any(|r| r.path.starts_with("/nodeinfo/"))
+    })
+    .await
+    .unwrap();
+}
+
+/// Waits until the first follower has announce `id`: the moment to crash a process.
+pub async fn wait_first_delivery(fs: &[(Peer, Url)], id: &str) {
+    eventually("the first deliveries", || async {
+        fs.iter().any(|(p, _)| count(p, id) > 0)
+    })
+    .await
+    .unwrap();
+}
+
+/// How many followers have announce `id`; fails if all do already (the crash came too late).
+pub fn delivered_before_crash(fs: &[(Peer, Url)], id: &str) -> usize {
+    let before = fs.iter().filter(|(p, _)| count(p, id) > 0).count();
+    assert!(
+        before < fs.len(),
+        "the crash came too late to test anything"
+    );
+    before
+}
+
+/// After a crash and restart: every follower gets announce `id`, and duplicates stay within
+/// the `in_flight` deliveries that the crash could have interrupted.
+pub async fn expect_all_delivered_after_crash(
+    fs: &[(Peer, Url)],
+    id: &str,
+    before: usize,
+    in_flight: usize,
+) {
+    for (p, _) in fs {
+        wait_received(p, "the announce after restart", |r| {
+            r.iter().any(|x| announces(&x.activity, id))
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let duplicates: usize = fs.iter().map(|(p, _)| count(p, id).saturating_sub(1)).sum();
+    println!(
+        "delivered before the crash: {before}/{}, duplicates after restart: {duplicates} (in flight at most {in_flight})",
+        fs.len()
+    );
+    assert!(
+        duplicates <= in_flight,
+        "duplicates ({duplicates}) exceed what was in flight ({in_flight})"
+    );
 }
