@@ -32,6 +32,9 @@ pub struct Options {
     pub allow_private: bool,
     /// Extra environment.
     pub env: Vec<(&'static str, String)>,
+    /// An existing database to use instead of a fresh one (e.g. a private PostgreSQL server a
+    /// test controls); the harness neither creates nor drops it.
+    pub database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -39,11 +42,20 @@ impl Default for Options {
         Options {
             allow_private: true,
             env: Vec::new(),
+            database_url: None,
         }
     }
 }
 
-fn free_port() -> u16 {
+/// The PostgreSQL server the suite runs on, if `HEARTH_TEST_POSTGRES` names one; SQLite otherwise.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("HEARTH_TEST_POSTGRES")
+        .ok()
+        .filter(|server| !server.is_empty())
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -65,8 +77,9 @@ impl Hearth {
         let dir = tempfile::tempdir().expect("a temp dir");
         let port = free_port();
         let base = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-        let (database_url, postgres) = match std::env::var("HEARTH_TEST_POSTGRES") {
-            Ok(server) if !server.is_empty() => {
+        let (database_url, postgres) = match (options.database_url, postgres_server()) {
+            (Some(url), _) => (url, None),
+            (None, Some(server)) => {
                 let name = format!("hearth_test_{}", uuid::Uuid::new_v4().simple());
                 hearth_storage::admin::create_postgres_database(&server, &name)
                     .await
@@ -75,7 +88,7 @@ impl Hearth {
                 url.set_path(&format!("/{name}"));
                 (url.to_string(), Some((server, name)))
             }
-            _ => (
+            (None, None) => (
                 format!("sqlite:{}", dir.path().join("hearth.db").display()),
                 None,
             ),
@@ -191,6 +204,11 @@ impl Hearth {
 
     fn log_path(&self) -> PathBuf {
         self.dir.path().join("hearth.log")
+    }
+
+    /// Whether the process is still running (it has not exited or been killed).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
     /// Kills the process at once (SIGKILL), as a crash would.
