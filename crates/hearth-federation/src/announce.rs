@@ -118,11 +118,6 @@ pub(crate) fn undo_boost(urls: &Urls, group: &Group, object_id: &str) -> Outgoin
     )
 }
 
-/// `Accept` of a `Follow` (or Mobilizon `Join`), embedding the request as received.
-pub(crate) fn accept(urls: &Urls, group: &Group, request: &Value, follower: &str) -> Outgoing {
-    answer("Accept", urls, group, request, follower)
-}
-
 /// `Accept` or `Reject` of a follow request.
 pub(crate) fn answer(
     kind: &'static str,
@@ -139,5 +134,19 @@ pub(crate) fn answer(
         vec![follower],
         vec![],
         request,
+    )
+}
+
+/// `Update` of the group's own actor document, to its followers, after staff edit it.
+pub(crate) fn update_group(urls: &Urls, group: &Group, document: &Value) -> Outgoing {
+    let followers = urls.group_followers(&group.name).to_string();
+    wrap(
+        urls.new_activity().to_string(),
+        "Update",
+        group,
+        urls,
+        vec![PUBLIC],
+        vec![&followers],
+        document,
     )
 }

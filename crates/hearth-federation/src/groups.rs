@@ -1,8 +1,9 @@
-//! Creating groups: a name WebFinger can carry, and a key pair of their own.
+//! Creating and editing groups: a name WebFinger can carry, a key pair of their own, edits
+//! that federate as `Update` of the Group, and answers to join requests.
 
 use hearth_storage::{
-    Change, FollowState, Group, NewGroup, NewOutbound, PostingPolicy, Recipients, Store,
-    StoreError, UnitOfWork,
+    Change, FollowState, FollowerFlavor, Group, GroupEdit, JoinMode, NewGroup, NewOutbound,
+    PostingPolicy, Recipients, Rule, RuleInput, Store, StoreError, UnitOfWork,
 };
 
 use crate::keys::generate_keys;
@@ -20,10 +21,12 @@ pub struct GroupRequest {
     pub summary: Option<String>,
     /// Who may post.
     pub posting_policy: PostingPolicy,
-    /// Whether follows wait for approval.
-    pub manually_approves_followers: bool,
+    /// How people join.
+    pub join_mode: JoinMode,
     /// Whether the group is listed.
     pub discoverable: bool,
+    /// Language (BCP 47 tag); `en` when empty.
+    pub language: Option<String>,
 }
 
 /// Why a group could not be created.
@@ -35,6 +38,9 @@ pub enum GroupError {
     /// The name is taken.
     #[error("a group named {0} already exists")]
     Taken(String),
+    /// A field of an edit is out of bounds.
+    #[error("{0}")]
+    Invalid(String),
     /// Key generation failed.
     #[error("cannot generate the group's keys: {0}")]
     Keys(String),
@@ -72,6 +78,13 @@ pub fn validate_name(name: &str) -> Result<(), GroupError> {
 /// Creates a group with a fresh RSA key pair.
 pub async fn create_group(store: &Store, request: GroupRequest) -> Result<Group, GroupError> {
     validate_name(&request.name)?;
+    let language = request.language.unwrap_or_else(|| "en".into());
+    validate_edit(&GroupEdit {
+        title: request.title.clone(),
+        summary: request.summary.clone(),
+        language: Some(language.clone()),
+        ..GroupEdit::default()
+    })?;
     if store
         .group_by_name(&request.name)
         .await
@@ -89,8 +102,9 @@ pub async fn create_group(store: &Store, request: GroupRequest) -> Result<Group,
         name: request.name,
         summary: request.summary.unwrap_or_default(),
         posting_policy: request.posting_policy,
-        manually_approves_followers: request.manually_approves_followers,
+        join_mode: request.join_mode,
         discoverable: request.discoverable,
+        language,
         public_key_pem: keys.public_key_pem,
         private_key_pem: keys.private_key_pem,
     };
@@ -98,6 +112,171 @@ pub async fn create_group(store: &Store, request: GroupRequest) -> Result<Group,
         StoreError::Conflict(_) => GroupError::Taken(new.name.clone()),
         other => GroupError::Store(other),
     })
+}
+
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 100;
+/// Longest description, in characters.
+pub const MAX_SUMMARY_CHARS: usize = 10_000;
+/// Most join questions.
+pub const MAX_QUESTIONS: usize = 10;
+/// Most rules.
+pub const MAX_RULES: usize = 50;
+/// Longest question, rule name or rule text, in characters.
+pub const MAX_SHORT_TEXT_CHARS: usize = 1_000;
+
+fn too_long(what: &str, text: &str, max: usize) -> Result<(), GroupError> {
+    if text.chars().count() > max {
+        return Err(GroupError::Invalid(format!(
+            "{what} is longer than {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the fields of an edit without applying it.
+pub fn validate_edit(edit: &GroupEdit) -> Result<(), GroupError> {
+    if let Some(title) = &edit.title {
+        if title.trim().is_empty() {
+            return Err(GroupError::Invalid("the title cannot be empty".into()));
+        }
+        too_long("the title", title, MAX_TITLE_CHARS)?;
+    }
+    if let Some(summary) = &edit.summary {
+        too_long("the description", summary, MAX_SUMMARY_CHARS)?;
+    }
+    if let Some(language) = &edit.language {
+        let ok = !language.is_empty()
+            && language.len() <= 35
+            && language
+                .split('-')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+        if !ok {
+            return Err(GroupError::Invalid(format!(
+                "{language:?} is not a language tag (use one like en, de or pt-BR)"
+            )));
+        }
+    }
+    if let Some(questions) = &edit.join_questions {
+        if questions.len() > MAX_QUESTIONS {
+            return Err(GroupError::Invalid(format!(
+                "a group has at most {MAX_QUESTIONS} join questions"
+            )));
+        }
+        for question in questions {
+            too_long("a join question", question, MAX_SHORT_TEXT_CHARS)?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies staff's edit to a group and sends `Update` of the Group to its followers.
+pub async fn edit_group(
+    fed: &Federation,
+    group: &Group,
+    edit: GroupEdit,
+) -> Result<Group, GroupError> {
+    let mut edit = edit;
+    if let Some(questions) = edit.join_questions.take() {
+        edit.join_questions = Some(
+            questions
+                .into_iter()
+                .map(|q| q.trim().to_owned())
+                .filter(|q| !q.is_empty())
+                .collect(),
+        );
+    }
+    if let Some(title) = edit.title.take() {
+        edit.title = Some(title.trim().to_owned());
+    }
+    validate_edit(&edit)?;
+    let updated = fed
+        .store()
+        .update_group(group.id, &edit)
+        .await
+        .map_err(GroupError::Store)?;
+    publish_update(fed, &updated).await?;
+    Ok(updated)
+}
+
+/// Archives a group (no new members or posts; its content stays readable) or restores it,
+/// and tells followers.
+pub async fn set_archived(
+    fed: &Federation,
+    group: &Group,
+    archived: bool,
+) -> Result<Group, GroupError> {
+    let updated = fed
+        .store()
+        .set_group_archived(group.id, archived)
+        .await
+        .map_err(GroupError::Store)?;
+    publish_update(fed, &updated).await?;
+    Ok(updated)
+}
+
+/// Replaces a group's rules (in order; entries with an id keep that rule's id).
+pub async fn set_rules(
+    store: &Store,
+    group: &Group,
+    rules: Vec<RuleInput>,
+) -> Result<Vec<Rule>, GroupError> {
+    if rules.len() > MAX_RULES {
+        return Err(GroupError::Invalid(format!(
+            "a group has at most {MAX_RULES} rules"
+        )));
+    }
+    let mut cleaned = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let short_name = rule.short_name.trim().to_owned();
+        let text = rule.text.trim().to_owned();
+        if short_name.is_empty() {
+            if text.is_empty() {
+                continue;
+            }
+            return Err(GroupError::Invalid("every rule needs a short name".into()));
+        }
+        too_long("a rule's name", &short_name, MAX_SHORT_TEXT_CHARS)?;
+        too_long("a rule's text", &text, MAX_SUMMARY_CHARS)?;
+        cleaned.push(RuleInput {
+            id: rule.id,
+            short_name,
+            text,
+        });
+    }
+    store
+        .replace_group_rules(group.id, &cleaned)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                GroupError::Invalid("a rule id does not belong to this group".into())
+            }
+            other => GroupError::Store(other),
+        })
+}
+
+/// Queues `Update` of the group's actor document to every follower.
+async fn publish_update(fed: &Federation, group: &Group) -> Result<(), GroupError> {
+    let document = crate::vocab::documents::group_actor(group, fed.urls());
+    let update = announce::update_group(fed.urls(), group, &document);
+    let work = UnitOfWork {
+        received: None,
+        changes: Vec::new(),
+        outbound: vec![NewOutbound {
+            ap_id: update.id,
+            group_id: Some(group.id),
+            kind: "Update".into(),
+            public: true,
+            body: update.body,
+            recipients: vec![Recipients::Followers {
+                group_id: group.id,
+                flavor: FollowerFlavor::All,
+            }],
+        }],
+    };
+    fed.store().commit(&work).await.map_err(GroupError::Store)?;
+    fed.notify_work_queued();
+    Ok(())
 }
 
 /// Approves (`Accept`) or refuses (`Reject`) a pending follow of `group` by `actor_ap_id`,

@@ -33,6 +33,19 @@ pub fn sanitize(html: &str) -> String {
     cleaner().clean(html).to_string()
 }
 
+/// Markdown written by staff (group descriptions, rules) as safe HTML: raw HTML inside the
+/// Markdown is sanitised like peer HTML.
+pub fn markdown(source: &str) -> String {
+    use pulldown_cmark::{html, Options, Parser};
+    let parser = Parser::new_ext(
+        source,
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES,
+    );
+    let mut out = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut out, parser);
+    sanitize(&out)
+}
+
 /// The text of an HTML fragment, with tags dropped and whitespace collapsed.
 pub fn to_text(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
@@ -87,5 +100,16 @@ mod tests {
             to_text("<p>First <b>line</b></p><p>Second &amp; more</p>"),
             "First line\nSecond & more"
         );
+    }
+
+    #[test]
+    fn markdown_renders_and_is_sanitised() {
+        let html = markdown(
+            "**Welcome**\n\n- one\n\n<script>alert(1)</script><a href=\"javascript:x\">x</a>",
+        );
+        assert!(html.contains("<strong>Welcome</strong>"));
+        assert!(html.contains("<li>one</li>"));
+        assert!(!html.contains("script"));
+        assert!(!html.contains("javascript:"));
     }
 }

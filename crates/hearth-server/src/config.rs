@@ -50,10 +50,18 @@ pub struct Config {
     pub delivery_unreachable_hold_secs: u64,
     /// Milliseconds an idle worker waits before looking for due jobs again.
     pub delivery_poll_ms: u64,
+    /// How long a staff login lasts, in seconds.
+    pub session_secs: u64,
+    /// Failed logins before an account is locked.
+    pub login_max_failures: i64,
+    /// How long a locked account stays locked, in minutes.
+    pub login_lock_minutes: u64,
+    /// Largest image upload (group icons and banners), in bytes.
+    pub upload_max_bytes: usize,
 }
 
 /// Every setting's name, as in `hearth.toml` (and, upper-cased after `HEARTH_`, in the environment).
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 21] = [
     "database_url",
     "bind",
     "public_url",
@@ -71,6 +79,10 @@ const KEYS: [&str; 17] = [
     "delivery_unreachable_after",
     "delivery_unreachable_hold_secs",
     "delivery_poll_ms",
+    "session_secs",
+    "login_max_failures",
+    "login_lock_minutes",
+    "upload_max_bytes",
 ];
 
 impl Default for Config {
@@ -94,6 +106,10 @@ impl Default for Config {
             delivery_unreachable_after: delivery.unreachable_after,
             delivery_unreachable_hold_secs: delivery.unreachable_hold.as_secs(),
             delivery_poll_ms: delivery.poll_interval.as_millis() as u64,
+            session_secs: 12 * 3600,
+            login_max_failures: 5,
+            login_lock_minutes: 15,
+            upload_max_bytes: 2 * 1024 * 1024,
         }
     }
 }
@@ -167,5 +183,15 @@ impl Config {
             unreachable_hold: Duration::from_secs(self.delivery_unreachable_hold_secs.max(1)),
         };
         Ok(settings)
+    }
+
+    /// Login policy and session lifetime derived from this configuration.
+    pub fn auth(&self) -> anyhow::Result<crate::accounts::AuthSettings> {
+        Ok(crate::accounts::AuthSettings {
+            session_ms: self.session_secs.max(1) as i64 * 1000,
+            max_failures: self.login_max_failures.max(1),
+            lock_ms: self.login_lock_minutes.max(1) as i64 * 60_000,
+            secure_cookies: self.public_url()?.scheme() == "https",
+        })
     }
 }

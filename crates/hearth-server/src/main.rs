@@ -4,6 +4,7 @@
 //! delivers, `hearth migrate` prepares the database, `hearth group …` manages groups,
 //! `hearth db copy` moves an instance to another database.
 
+mod accounts;
 mod cli;
 mod config;
 mod http;

@@ -47,6 +47,13 @@ pub const TABLES: &[&str] = &[
     "domain_policies",
     "instance_settings",
     "modlog",
+    "accounts",
+    "group_staff",
+    "sessions",
+    "api_tokens",
+    "group_rules",
+    "media",
+    "invites",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.
@@ -408,6 +415,7 @@ enum Kind {
     Int,
     Text,
     Bool,
+    Bytes,
 }
 
 impl Kind {
@@ -416,6 +424,7 @@ impl Kind {
             "INTEGER" | "BIGINT" | "INT" => Some(Kind::Int),
             "TEXT" => Some(Kind::Text),
             "BOOLEAN" => Some(Kind::Bool),
+            "BLOB" => Some(Kind::Bytes),
             _ => None,
         }
     }
@@ -425,6 +434,7 @@ impl Kind {
             "bigint" => Some(Kind::Int),
             "text" => Some(Kind::Text),
             "boolean" => Some(Kind::Bool),
+            "bytea" => Some(Kind::Bytes),
             _ => None,
         }
     }
@@ -436,6 +446,7 @@ enum Value {
     Int(Option<i64>),
     Text(Option<String>),
     Bool(Option<bool>),
+    Bytes(Option<Vec<u8>>),
 }
 
 /// A column as the database's catalogue describes it.
@@ -816,11 +827,13 @@ where
     Option<i64>: Encode<'q, DB> + Type<DB>,
     Option<&'q str>: Encode<'q, DB> + Type<DB>,
     Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<&'q [u8]>: Encode<'q, DB> + Type<DB>,
 {
     match value {
         Value::Int(v) => query.bind(*v),
         Value::Text(v) => query.bind(v.as_deref()),
         Value::Bool(v) => query.bind(*v),
+        Value::Bytes(v) => query.bind(v.as_deref()),
     }
 }
 
@@ -831,6 +844,7 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
 {
     columns
         .iter()
@@ -840,6 +854,7 @@ where
                 Kind::Int => Value::Int(row.try_get(i)?),
                 Kind::Text => Value::Text(row.try_get(i)?),
                 Kind::Bool => Value::Bool(row.try_get(i)?),
+                Kind::Bytes => Value::Bytes(row.try_get(i)?),
             })
         })
         .collect()

@@ -48,6 +48,53 @@ impl FromStr for PostingPolicy {
     }
 }
 
+/// How people become members of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinMode {
+    /// Any follow is accepted at once.
+    Open,
+    /// Follows wait for a moderator's approval, optionally with questions to answer.
+    Approval,
+    /// Only invited actors are accepted; other follows are rejected.
+    Invite,
+}
+
+impl JoinMode {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinMode::Open => "open",
+            JoinMode::Approval => "approval",
+            JoinMode::Invite => "invite",
+        }
+    }
+
+    /// Whether follows wait for a decision (`manuallyApprovesFollowers`).
+    pub fn manually_approves(self) -> bool {
+        self != JoinMode::Open
+    }
+}
+
+impl fmt::Display for JoinMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JoinMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "open" => Ok(JoinMode::Open),
+            "approval" => Ok(JoinMode::Approval),
+            "invite" => Ok(JoinMode::Invite),
+            other => Err(format!(
+                "unknown join mode {other:?} (expected open, approval or invite)"
+            )),
+        }
+    }
+}
+
 /// What it takes to create a group.
 #[derive(Debug, Clone)]
 pub struct NewGroup {
@@ -59,14 +106,39 @@ pub struct NewGroup {
     pub summary: String,
     /// Who may post.
     pub posting_policy: PostingPolicy,
-    /// Whether follows wait for a moderator's approval.
-    pub manually_approves_followers: bool,
+    /// How people join.
+    pub join_mode: JoinMode,
     /// Whether the group is listed in directories.
     pub discoverable: bool,
+    /// Language of the group (BCP 47 tag).
+    pub language: String,
     /// SubjectPublicKeyInfo PEM.
     pub public_key_pem: String,
     /// PKCS#8 PEM.
     pub private_key_pem: String,
+}
+
+/// An edit of a group's profile and settings; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct GroupEdit {
+    /// Display name.
+    pub title: Option<String>,
+    /// Description (Markdown).
+    pub summary: Option<String>,
+    /// Who may post.
+    pub posting_policy: Option<PostingPolicy>,
+    /// How people join.
+    pub join_mode: Option<JoinMode>,
+    /// Questions shown to people asking to join.
+    pub join_questions: Option<Vec<String>>,
+    /// Whether the group is listed.
+    pub discoverable: Option<bool>,
+    /// Language (BCP 47 tag).
+    pub language: Option<String>,
+    /// Avatar URL (`Some(None)` removes it).
+    pub icon_url: Option<Option<String>>,
+    /// Banner URL (`Some(None)` removes it).
+    pub banner_url: Option<Option<String>>,
 }
 
 /// A stored group.
@@ -82,11 +154,19 @@ pub struct Group {
     pub summary: String,
     /// Avatar URL, when set.
     pub icon_url: Option<String>,
+    /// Banner image URL, when set.
+    pub banner_url: Option<String>,
     posting_policy: String,
     /// Whether follows wait for approval.
     pub manually_approves_followers: bool,
     /// Whether the group is listed in directories.
     pub discoverable: bool,
+    /// Language (BCP 47 tag).
+    pub language: String,
+    join_mode: String,
+    join_questions: String,
+    /// When the group was archived (ms): it keeps its content but takes no new members or posts.
+    pub archived_at: Option<i64>,
     /// SubjectPublicKeyInfo PEM.
     pub public_key_pem: String,
     /// PKCS#8 PEM.
@@ -104,6 +184,21 @@ impl Group {
             .parse()
             .unwrap_or(PostingPolicy::Followers)
     }
+
+    /// How people join.
+    pub fn join_mode(&self) -> JoinMode {
+        self.join_mode.parse().unwrap_or(JoinMode::Approval)
+    }
+
+    /// Questions for people asking to join.
+    pub fn join_questions(&self) -> Vec<String> {
+        serde_json::from_str(&self.join_questions).unwrap_or_default()
+    }
+
+    /// Whether the group is archived.
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
 }
 
 /// A group with its headline numbers, for listings.
@@ -119,6 +214,10 @@ pub struct GroupSummary {
     pub summary: String,
     /// Whether the group is listed in directories.
     pub discoverable: bool,
+    /// When it was archived (ms).
+    pub archived_at: Option<i64>,
+    /// Avatar URL, when set.
+    pub icon_url: Option<String>,
     /// Accepted followers.
     pub followers: i64,
     /// Top-level threads (not deleted).
@@ -129,8 +228,9 @@ pub struct GroupSummary {
     pub created_at: i64,
 }
 
-const GROUP_COLUMNS: &str = "id, name, title, summary, icon_url, posting_policy, \
-    manually_approves_followers, discoverable, public_key_pem, private_key_pem, created_at, updated_at";
+const GROUP_COLUMNS: &str = "id, name, title, summary, icon_url, banner_url, posting_policy, \
+    manually_approves_followers, discoverable, language, join_mode, join_questions, archived_at, \
+    public_key_pem, private_key_pem, created_at, updated_at";
 
 impl Store {
     /// Creates a group. A taken name is a [`crate::StoreError::Conflict`].
@@ -138,19 +238,21 @@ impl Store {
         let now = crate::now_ms();
         let sql = format!(
             "INSERT INTO groups (name, title, summary, posting_policy, manually_approves_followers, \
-             discoverable, public_key_pem, private_key_pem, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {GROUP_COLUMNS}"
+             discoverable, public_key_pem, private_key_pem, created_at, updated_at, join_mode, language) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING {GROUP_COLUMNS}"
         );
         on_pool!(self, pool => Ok(sqlx::query_as(&sql)
             .bind(&new.name)
             .bind(&new.title)
             .bind(&new.summary)
             .bind(new.posting_policy.as_str())
-            .bind(new.manually_approves_followers)
+            .bind(new.join_mode.manually_approves())
             .bind(new.discoverable)
             .bind(&new.public_key_pem)
             .bind(&new.private_key_pem)
             .bind(now)
+            .bind(new.join_mode.as_str())
+            .bind(&new.language)
             .fetch_one(pool)
             .await?))
     }
@@ -169,11 +271,62 @@ impl Store {
 
     /// Every group with its counts, by name.
     pub async fn list_groups(&self) -> Result<Vec<GroupSummary>> {
-        let sql = "SELECT g.id, g.name, g.title, g.summary, g.discoverable, g.created_at, \
+        let sql = "SELECT g.id, g.name, g.title, g.summary, g.discoverable, g.archived_at, g.icon_url, g.created_at, \
             (SELECT COUNT(*) FROM follows f WHERE f.group_id = g.id AND f.state = 'accepted') AS followers, \
             (SELECT COUNT(*) FROM posts p WHERE p.group_id = g.id AND p.in_reply_to IS NULL AND p.deleted_at IS NULL) AS threads, \
             (SELECT COUNT(*) FROM posts p WHERE p.group_id = g.id AND p.deleted_at IS NULL) AS posts \
             FROM groups g ORDER BY g.name";
         on_pool!(self, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
+    }
+
+    /// Applies an edit; returns the group as it now is.
+    pub async fn update_group(&self, group_id: i64, edit: &GroupEdit) -> Result<Group> {
+        let questions = edit
+            .join_questions
+            .as_ref()
+            .map(|q| serde_json::to_string(q).unwrap_or_else(|_| "[]".into()));
+        let sql = format!(
+            "UPDATE groups SET \
+             title = COALESCE($2, title), summary = COALESCE($3, summary), \
+             posting_policy = COALESCE($4, posting_policy), join_mode = COALESCE($5, join_mode), \
+             manually_approves_followers = COALESCE($6, manually_approves_followers), \
+             join_questions = COALESCE($7, join_questions), discoverable = COALESCE($8, discoverable), \
+             language = COALESCE($9, language), \
+             icon_url = CASE WHEN $10 THEN $11 ELSE icon_url END, \
+             banner_url = CASE WHEN $12 THEN $13 ELSE banner_url END, \
+             updated_at = $14 WHERE id = $1 RETURNING {GROUP_COLUMNS}"
+        );
+        on_pool!(self, pool => Ok(sqlx::query_as(&sql)
+            .bind(group_id)
+            .bind(edit.title.as_deref())
+            .bind(edit.summary.as_deref())
+            .bind(edit.posting_policy.map(PostingPolicy::as_str))
+            .bind(edit.join_mode.map(JoinMode::as_str))
+            .bind(edit.join_mode.map(JoinMode::manually_approves))
+            .bind(questions)
+            .bind(edit.discoverable)
+            .bind(edit.language.as_deref())
+            .bind(edit.icon_url.is_some())
+            .bind(edit.icon_url.clone().flatten())
+            .bind(edit.banner_url.is_some())
+            .bind(edit.banner_url.clone().flatten())
+            .bind(crate::now_ms())
+            .fetch_one(pool)
+            .await?))
+    }
+
+    /// Archives a group (or brings it back with `archived = false`).
+    pub async fn set_group_archived(&self, group_id: i64, archived: bool) -> Result<Group> {
+        let now = crate::now_ms();
+        let sql = format!(
+            "UPDATE groups SET archived_at = CASE WHEN $2 THEN COALESCE(archived_at, $3) ELSE NULL END, \
+             updated_at = $3 WHERE id = $1 RETURNING {GROUP_COLUMNS}"
+        );
+        on_pool!(self, pool => Ok(sqlx::query_as(&sql)
+            .bind(group_id)
+            .bind(archived)
+            .bind(now)
+            .fetch_one(pool)
+            .await?))
     }
 }

@@ -5,6 +5,7 @@
 //! pool is active through the `on_pool!` macro; the few statements that differ between the
 //! backends have one arm each. This crate knows nothing of HTTP or ActivityPub.
 
+mod accounts;
 mod activities;
 mod actors;
 pub mod admin;
@@ -15,24 +16,31 @@ mod follows;
 mod groups;
 mod instances;
 mod keys;
+mod media;
 mod posts;
 mod queue;
+mod rules;
 mod scheduled;
+mod staff;
 mod stats;
 mod store;
 mod unit_of_work;
 
+pub use accounts::{Account, ApiToken, Session};
 pub use activities::OutboxItem;
 pub use actors::{Actor, NewActor};
 pub use copy::{copy_database, CopyError, CopyProgress, CopyReport, TableCount};
 pub use domains::{DomainChange, DomainPolicy, ModlogEntry};
 pub use error::StoreError;
-pub use follows::{FollowState, Follower, PendingFollow};
-pub use groups::{Group, GroupSummary, NewGroup, PostingPolicy};
+pub use follows::{FollowState, Follower, Invite, Member, PendingFollow};
+pub use groups::{Group, GroupEdit, GroupSummary, JoinMode, NewGroup, PostingPolicy};
 pub use instances::{Instance, InstanceFailure, InstanceHealth};
 pub use keys::LocalKeys;
+pub use media::Media;
 pub use posts::{Post, ThreadSummary};
 pub use queue::{ClaimedDelivery, OutboundActivity, QueueStats};
+pub use rules::{Rule, RuleInput};
+pub use staff::{GroupRole, StaffMember};
 pub use stats::InstanceStats;
 pub use store::{redact, Backend, Store, StoreOptions};
 pub use unit_of_work::{

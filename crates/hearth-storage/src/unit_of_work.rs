@@ -48,6 +48,15 @@ pub enum Change {
         /// Pending or accepted.
         state: FollowState,
     },
+    /// Record a requester's answers to the group's questions (after its `Follow`).
+    FollowAnswers {
+        /// The group.
+        group_id: i64,
+        /// The requester.
+        actor_id: i64,
+        /// What they answered.
+        answers: String,
+    },
     /// Remove a follow.
     Unfollow {
         /// The group.
@@ -209,6 +218,10 @@ impl Store {
                         )
                         .bind(group_id).bind(actor_id).bind(activity_id).bind(state.as_str()).bind(now)
                         .execute(&mut *tx).await?;
+                    }
+                    Change::FollowAnswers { group_id, actor_id, answers } => {
+                        sqlx::query("UPDATE follows SET answers = $3 WHERE group_id = $1 AND actor_id = $2")
+                            .bind(group_id).bind(actor_id).bind(answers).execute(&mut *tx).await?;
                     }
                     Change::Unfollow { group_id, actor_id } => {
                         sqlx::query("DELETE FROM follows WHERE group_id = $1 AND actor_id = $2")

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
 use hearth_storage::{
-    copy_database, Change, CopyError, CopyProgress, CopyReport, FollowState, LocalKeys, NewActor,
-    NewGroup, NewOutbound, NewPost, PostingPolicy, Recipients, Store, UnitOfWork,
+    copy_database, Change, CopyError, CopyProgress, CopyReport, FollowState, GroupRole, JoinMode,
+    LocalKeys, Media, NewActor, NewGroup, NewOutbound, NewPost, PostingPolicy, Recipients,
+    RuleInput, Store, UnitOfWork,
 };
 
 /// What `populate` made, to look it up again.
@@ -28,7 +29,7 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 14] = [
+const EXPECTED: [(&str, u64); 21] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
@@ -43,6 +44,13 @@ const EXPECTED: [(&str, u64); 14] = [
     ("domain_policies", 0),
     ("instance_settings", 0),
     ("modlog", 0),
+    ("accounts", 1),
+    ("group_staff", 1),
+    ("sessions", 1),
+    ("api_tokens", 1),
+    ("group_rules", 2),
+    ("media", 1),
+    ("invites", 1),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
@@ -97,8 +105,13 @@ fn group(name: &str, approve: bool, posting: PostingPolicy) -> NewGroup {
         title: format!("The {name} group"),
         summary: format!("<p>All about {name}</p>"),
         posting_policy: posting,
-        manually_approves_followers: approve,
+        join_mode: if approve {
+            JoinMode::Approval
+        } else {
+            JoinMode::Open
+        },
         discoverable: !approve,
+        language: "en".into(),
         public_key_pem: format!("-----BEGIN PUBLIC KEY-----\n{name}\n-----END PUBLIC KEY-----\n"),
         private_key_pem: format!(
             "-----BEGIN PRIVATE KEY-----\n{name}\n-----END PRIVATE KEY-----\n"
@@ -295,6 +308,54 @@ async fn populate(store: &Store) -> Fixture {
         .claim_scheduled_job("prune", "test", now, now + 60_000, 3_600_000)
         .await
         .unwrap());
+
+    // Staff: an account with a session, a token and a role; rules, an image and an invite.
+    let admin = store
+        .create_account("admin", "$argon2id$v=19$stand-in", true)
+        .await
+        .unwrap();
+    store
+        .create_session("session-hash", admin.id, "csrf", now + 60_000)
+        .await
+        .unwrap();
+    store
+        .create_api_token(admin.id, "scripts", "token-hash")
+        .await
+        .unwrap();
+    store
+        .set_group_role(climbing, admin.id, GroupRole::Owner)
+        .await
+        .unwrap();
+    let rules = [
+        ("Be kind", "No insults."),
+        ("Stay on topic", "Climbing only."),
+    ];
+    let rules: Vec<RuleInput> = rules
+        .iter()
+        .map(|(name, text)| RuleInput {
+            id: None,
+            short_name: (*name).into(),
+            text: (*text).into(),
+        })
+        .collect();
+    store.replace_group_rules(climbing, &rules).await.unwrap();
+    store
+        .insert_media(&Media {
+            id: "icon-1".into(),
+            group_id: Some(climbing),
+            purpose: "icon".into(),
+            content_type: "image/png".into(),
+            width: 1,
+            height: 1,
+            bytes: vec![0x89, b'P', b'N', b'G', 0, 255, 1, 2],
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    store
+        .add_invite(chess, ACTORS[1], Some(admin.id))
+        .await
+        .unwrap();
     Fixture {
         climbing,
         chess,
@@ -311,6 +372,12 @@ async fn snapshot(store: &Store, fx: &Fixture) -> String {
     for name in ["climbing", "chess"] {
         writeln!(w, "{:?}", store.group_by_name(name).await.unwrap()).unwrap();
     }
+    writeln!(w, "{:?}", store.list_accounts().await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.session("session-hash").await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.group_rules(fx.climbing).await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.group_staff(fx.climbing).await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.media("icon-1").await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.invites(fx.chess).await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.local_keys("instance").await.unwrap()).unwrap();
     for ap_id in ACTORS {
         writeln!(w, "{:?}", store.actor_by_ap_id(ap_id).await.unwrap()).unwrap();

@@ -1,6 +1,6 @@
 //! `Follow` (and Mobilizon's `Join`) of a group, and leaving it (`Undo(Follow)`, `Leave`).
 
-use hearth_storage::{Change, FollowState, NewOutbound, Recipients, UnitOfWork};
+use hearth_storage::{Change, FollowState, JoinMode, NewOutbound, Recipients, UnitOfWork};
 use url::Url;
 
 use super::{Handled, Inbound, Rejection};
@@ -35,38 +35,97 @@ async fn followed_group(
         .ok_or_else(|| Rejection::not_found(format!("there is no group named {name} here")))
 }
 
-/// Records the follow and, unless the group approves followers by hand, accepts it.
+/// How a group answers a follow request.
+enum Decision {
+    Accept,
+    Wait,
+    Refuse(&'static str),
+}
+
+/// Records the follow and answers it as the group's join mode says: open groups accept at
+/// once, approval-required groups keep it pending (with any answers the request carried),
+/// invite-only groups accept invited actors and reject the rest, archived groups reject all.
 pub(super) async fn follow(
     fed: &Federation,
     inbound: &Inbound<'_>,
 ) -> Result<Option<Handled>, Rejection> {
     let group = followed_group(fed, inbound).await?;
-    let state = if group.manually_approves_followers {
-        FollowState::Pending
+    let decision = if group.is_archived() {
+        Decision::Refuse("the group is archived")
     } else {
-        FollowState::Accepted
+        match group.join_mode() {
+            JoinMode::Open => Decision::Accept,
+            JoinMode::Approval => Decision::Wait,
+            JoinMode::Invite => {
+                if fed
+                    .store()
+                    .is_invited(group.id, &inbound.actor.ap_id)
+                    .await?
+                {
+                    Decision::Accept
+                } else {
+                    Decision::Refuse("the group is invite-only")
+                }
+            }
+        }
     };
     let mut work = UnitOfWork {
         received: Some(inbound.dedupe_key.clone()),
-        changes: vec![Change::Follow {
+        changes: Vec::new(),
+        outbound: Vec::new(),
+    };
+    let state = match decision {
+        Decision::Accept => FollowState::Accepted,
+        Decision::Wait => FollowState::Pending,
+        Decision::Refuse(_) => {
+            // A refused request leaves no follow behind.
+            work.changes.push(Change::Unfollow {
+                group_id: group.id,
+                actor_id: inbound.actor.id,
+            });
+            FollowState::Pending
+        }
+    };
+    if !matches!(decision, Decision::Refuse(_)) {
+        work.changes.push(Change::Follow {
             group_id: group.id,
             actor_id: inbound.actor.id,
             activity_id: inbound.id.to_owned(),
             state,
-        }],
-        outbound: Vec::new(),
+        });
+    }
+    if matches!(decision, Decision::Wait) {
+        let answers = answers_of(inbound.activity);
+        if !answers.is_empty() {
+            work.changes.push(Change::FollowAnswers {
+                group_id: group.id,
+                actor_id: inbound.actor.id,
+                answers,
+            });
+        }
+    }
+    let kind = match decision {
+        Decision::Accept => Some("Accept"),
+        Decision::Wait => None,
+        Decision::Refuse(_) => Some("Reject"),
     };
-    if state == FollowState::Accepted {
-        let accept = announce::accept(fed.urls(), &group, inbound.activity, &inbound.actor.ap_id);
+    if let Some(kind) = kind {
+        let answer = announce::answer(
+            kind,
+            fed.urls(),
+            &group,
+            inbound.activity,
+            &inbound.actor.ap_id,
+        );
         let host = Url::parse(&inbound.actor.inbox)
             .map(|u| authority(&u))
             .unwrap_or_else(|_| inbound.actor.host.clone());
         work.outbound.push(NewOutbound {
-            ap_id: accept.id,
+            ap_id: answer.id,
             group_id: Some(group.id),
-            kind: "Accept".into(),
+            kind: kind.into(),
             public: false,
-            body: accept.body,
+            body: answer.body,
             recipients: vec![Recipients::Inbox {
                 inbox: inbound.actor.inbox.clone(),
                 host,
@@ -74,14 +133,29 @@ pub(super) async fn follow(
         });
     }
     fed.learn_instance_soon(&inbound.actor.host, &inbound.actor.ap_id);
-    let verb = match state {
-        FollowState::Accepted => "now follows",
-        FollowState::Pending => "asked to follow",
+    let outcome = match decision {
+        Decision::Accept => "now follows".to_owned(),
+        Decision::Wait => "asked to follow".to_owned(),
+        Decision::Refuse(why) => format!("was refused ({why}) by"),
     };
     Ok(Some(Handled::new(
         work,
-        format!("{} {verb} {}", inbound.actor.ap_id, group.name),
+        format!("{} {outcome} {}", inbound.actor.ap_id, group.name),
     )))
+}
+
+/// Longest answer text kept from a join request.
+const MAX_ANSWERS_CHARS: usize = 4000;
+
+/// Answers to a group's questions that a join request carries: the `content` (or `summary`)
+/// some software sends with `Follow`/`Join`, as plain text.
+fn answers_of(activity: &serde_json::Value) -> String {
+    let text = ["content", "summary"]
+        .iter()
+        .find_map(|key| activity.get(*key).and_then(|v| v.as_str()))
+        .map(crate::html::to_text)
+        .unwrap_or_default();
+    text.chars().take(MAX_ANSWERS_CHARS).collect()
 }
 
 /// Removes the follow of the group named by a `Leave` activity.

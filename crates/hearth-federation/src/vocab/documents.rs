@@ -3,7 +3,7 @@
 use hearth_storage::{Group, PostingPolicy};
 use serde_json::{json, Value};
 
-use crate::html::sanitize;
+use crate::html::markdown;
 use crate::urls::Urls;
 
 /// The JSON-LD context of Hearth's documents, with the extension terms they use.
@@ -44,7 +44,8 @@ pub fn group_actor(group: &Group, urls: &Urls) -> Value {
         "type": "Group",
         "preferredUsername": group.name,
         "name": group.title,
-        "summary": sanitize(&group.summary),
+        "summary": markdown(&group.summary),
+        "source": {"content": group.summary, "mediaType": "text/markdown"},
         "url": id,
         "inbox": urls.group_inbox(&group.name),
         "outbox": urls.group_outbox(&group.name),
@@ -66,6 +67,9 @@ pub fn group_actor(group: &Group, urls: &Urls) -> Value {
     });
     if let Some(icon) = &group.icon_url {
         doc["icon"] = json!({"type": "Image", "url": icon});
+    }
+    if let Some(banner) = &group.banner_url {
+        doc["image"] = json!({"type": "Image", "url": banner});
     }
     doc
 }

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use hearth_federation::groups::{create_group, GroupRequest};
 use hearth_federation::Urls;
-use hearth_storage::PostingPolicy;
+use hearth_storage::{JoinMode, PostingPolicy};
 
 use crate::config::Config;
 
@@ -25,9 +25,15 @@ pub enum GroupCommand {
         /// Who may start threads: anyone, followers or moderators.
         #[arg(long, default_value = "followers", value_parser = parse_policy)]
         posting: PostingPolicy,
-        /// Make follows wait for a moderator's approval.
-        #[arg(long)]
+        /// How people join: open, approval (a moderator decides) or invite (invited actors only).
+        #[arg(long, default_value = "open", value_parser = parse_join_mode)]
+        join_mode: JoinMode,
+        /// Same as --join-mode approval.
+        #[arg(long, conflicts_with = "join_mode")]
         approve_followers: bool,
+        /// The group's language (a BCP 47 tag such as en, de or pt-BR).
+        #[arg(long, default_value = "en")]
+        language: String,
         /// Keep the group out of directories.
         #[arg(long)]
         unlisted: bool,
@@ -64,6 +70,10 @@ fn parse_policy(text: &str) -> Result<PostingPolicy, String> {
     text.parse()
 }
 
+fn parse_join_mode(text: &str) -> Result<JoinMode, String> {
+    text.parse()
+}
+
 /// Runs a group subcommand.
 pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
     let store = super::open_store(&config).await?;
@@ -74,7 +84,9 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
             title,
             summary,
             posting,
+            join_mode,
             approve_followers,
+            language,
             unlisted,
         } => {
             let group = create_group(
@@ -84,8 +96,13 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
                     title,
                     summary,
                     posting_policy: posting,
-                    manually_approves_followers: approve_followers,
+                    join_mode: if approve_followers {
+                        JoinMode::Approval
+                    } else {
+                        join_mode
+                    },
                     discoverable: !unlisted,
+                    language: Some(language),
                 },
             )
             .await?;
@@ -151,10 +168,7 @@ async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow:
         ("handle", format!("@{}@{}", group.name, urls.authority())),
         ("actor", urls.group(&group.name).to_string()),
         ("posting", group.posting_policy().to_string()),
-        (
-            "approve followers",
-            yes_no(group.manually_approves_followers),
-        ),
+        ("approve followers", group.join_mode().to_string()),
         ("listed", yes_no(group.discoverable)),
         (
             "followers",

@@ -50,7 +50,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             ", HTTP only"
         }
     );
-    let app = http::router(http::AppState::new(fed.clone(), &config));
+    let app = http::router(http::AppState::new(fed.clone(), &config)?);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

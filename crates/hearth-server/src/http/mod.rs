@@ -1,6 +1,7 @@
 //! The HTTP surface: one route table for ActivityPub endpoints, discovery and public pages.
 
 mod activitypub;
+pub mod auth;
 mod discovery;
 mod error;
 mod negotiate;
@@ -14,6 +15,7 @@ use axum::Router;
 use hearth_federation::Federation;
 use tower_http::trace::TraceLayer;
 
+use crate::accounts::Accounts;
 use crate::config::Config;
 
 /// What every handler can reach.
@@ -25,16 +27,22 @@ pub struct AppState {
     pub pages: Arc<pages::Pages>,
     /// Name of this server, for pages and NodeInfo.
     pub node_name: Arc<str>,
+    /// Staff accounts, sessions and tokens.
+    pub accounts: Accounts,
+    /// Largest image upload, in bytes.
+    pub upload_max_bytes: usize,
 }
 
 impl AppState {
     /// State for a server built from `config`.
-    pub fn new(fed: Federation, config: &Config) -> Self {
-        AppState {
+    pub fn new(fed: Federation, config: &Config) -> anyhow::Result<Self> {
+        Ok(AppState {
+            accounts: Accounts::new(fed.store().clone(), config.auth()?),
             fed,
             pages: Arc::new(pages::Pages::new()),
             node_name: config.node_name.as_str().into(),
-        }
+            upload_max_bytes: config.upload_max_bytes,
+        })
     }
 }
 
