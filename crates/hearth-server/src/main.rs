@@ -8,6 +8,7 @@ mod accounts;
 mod cli;
 mod config;
 mod http;
+mod uploads;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,12 @@ enum Command {
     Worker,
     /// Apply database migrations and exit.
     Migrate,
+    /// Create the first instance admin: `hearth admin create NAME`.
+    #[command(subcommand)]
+    Admin(cli::account::AdminCommand),
+    /// Staff accounts: create, list, reset passwords, unlock, API tokens.
+    #[command(subcommand)]
+    Account(cli::account::AccountCommand),
     /// Create, list and inspect groups.
     #[command(subcommand)]
     Group(cli::group::GroupCommand),
@@ -67,6 +74,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => cli::serve::run(config, args).await,
             Command::Worker => cli::serve::run_worker(config).await,
             Command::Migrate => cli::migrate::run(config).await,
+            Command::Admin(command) => cli::account::run_admin(config, command).await,
+            Command::Account(command) => cli::account::run(config, command).await,
             Command::Group(command) => cli::group::run(config, command).await,
             Command::Federation(command) => cli::federation::run(config, command).await,
             Command::Db(_) => unreachable!("`hearth db` runs without configuration, above"),

@@ -1,5 +1,6 @@
 //! The subcommands. Each file holds one command's arguments and its `run`.
 
+pub mod account;
 pub mod db;
 pub mod federation;
 pub mod group;
