@@ -49,9 +49,10 @@ impl FromStr for PostingPolicy {
 }
 
 /// How people become members of a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum JoinMode {
     /// Any follow is accepted at once.
+    #[default]
     Open,
     /// Follows wait for a moderator's approval, optionally with questions to answer.
     Approval,

@@ -1,6 +1,7 @@
 //! The HTTP surface: one route table for ActivityPub endpoints, discovery and public pages.
 
 mod activitypub;
+mod api;
 pub mod auth;
 mod discovery;
 mod error;
@@ -72,9 +73,11 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{name}/featured", get(activitypub::featured))
         .route("/groups/{name}/moderators", get(activitypub::moderators))
         .merge(inboxes)
+        .merge(api::routes(state.upload_max_bytes))
         // Pages.
         .route("/", get(pages::home))
         .route("/groups/{name}/threads/{id}", get(pages::thread))
+        .route("/media/{id}", get(pages::media))
         .route("/static/hearth.css", get(pages::stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(pages::not_found)

@@ -1,0 +1,97 @@
+//! The JSON API under `/api/v1`: everything the staff pages do, for scripts. Calls carry an
+//! API token (`Authorization: Bearer hth_…`, from `POST /api/v1/tokens`, the account page or
+//! `hearth account token`). Errors are `{"error": {"code", "message"}}`; lists are paginated
+//! with `limit` and `offset`. The OpenAPI document at `/api/v1/openapi.json` is generated
+//! from the handlers' own annotations, so it lists exactly the routes served.
+
+mod accounts;
+mod extract;
+mod groups;
+mod members;
+mod schema;
+mod staff;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hearth API",
+        description = "Run a Hearth instance from scripts: groups, rules, members, join requests, staff and accounts.",
+        license(name = "AGPL-3.0-only")
+    ),
+    modifiers(&BearerAuth),
+    security(("token" = [])),
+    tags(
+        (name = "accounts", description = "Staff accounts, passwords and API tokens"),
+        (name = "groups", description = "Groups, their profile, rules and images"),
+        (name = "members", description = "Members, join requests and invitations"),
+        (name = "staff", description = "Who runs each group"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token: hth_…"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API's routes, and its OpenAPI document built from the same list.
+pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::create_token))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::change_password))
+        .routes(routes!(accounts::list_tokens))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(accounts::list_accounts, accounts::create_account))
+        .routes(routes!(groups::list_groups, groups::create_group))
+        .routes(routes!(groups::get_group, groups::update_group))
+        .routes(routes!(groups::archive_group, groups::restore_group))
+        .routes(routes!(groups::get_rules, groups::put_rules))
+        .routes(routes!(groups::put_icon))
+        .routes(routes!(groups::put_banner))
+        .routes(routes!(members::list_members))
+        .routes(routes!(members::list_requests))
+        .routes(routes!(members::decide_request))
+        .routes(routes!(
+            members::list_invites,
+            members::create_invite,
+            members::delete_invite
+        ))
+        .routes(routes!(staff::list_staff))
+        .routes(routes!(staff::appoint, staff::dismiss))
+        .split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .layer(DefaultBodyLimit::max(upload_max_bytes + 64 * 1024))
+}

@@ -1,0 +1,521 @@
+//! The shapes the API reads and writes, with their OpenAPI schemas.
+
+use hearth_federation::Urls;
+use hearth_storage::{
+    Account, ApiToken, Group, GroupRole, Invite, JoinMode, Member, PostingPolicy, Rule, StaffMember,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A time as RFC 3339.
+fn time(ms: i64) -> String {
+    hearth_federation::vocab::documents::format_time(ms)
+}
+
+/// The error body of every failed call.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// An error's machine-readable code and human-readable message.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code, e.g. `not_found`, `forbidden`, `invalid`, `taken`, `csrf`.
+    pub code: String,
+    /// What to tell a person.
+    pub message: String,
+}
+
+/// How people join a group.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JoinModeDto {
+    /// Follows are accepted at once.
+    Open,
+    /// A moderator decides.
+    Approval,
+    /// Only invited actors.
+    Invite,
+}
+
+impl From<JoinMode> for JoinModeDto {
+    fn from(mode: JoinMode) -> Self {
+        match mode {
+            JoinMode::Open => JoinModeDto::Open,
+            JoinMode::Approval => JoinModeDto::Approval,
+            JoinMode::Invite => JoinModeDto::Invite,
+        }
+    }
+}
+
+impl From<JoinModeDto> for JoinMode {
+    fn from(mode: JoinModeDto) -> Self {
+        match mode {
+            JoinModeDto::Open => JoinMode::Open,
+            JoinModeDto::Approval => JoinMode::Approval,
+            JoinModeDto::Invite => JoinMode::Invite,
+        }
+    }
+}
+
+/// Who may start threads in a group.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PostingDto {
+    /// Members.
+    Followers,
+    /// Moderators only.
+    Moderators,
+    /// Anyone whose instance federates with this one.
+    Anyone,
+}
+
+impl From<PostingPolicy> for PostingDto {
+    fn from(policy: PostingPolicy) -> Self {
+        match policy {
+            PostingPolicy::Followers => PostingDto::Followers,
+            PostingPolicy::Moderators => PostingDto::Moderators,
+            PostingPolicy::Anyone => PostingDto::Anyone,
+        }
+    }
+}
+
+impl From<PostingDto> for PostingPolicy {
+    fn from(policy: PostingDto) -> Self {
+        match policy {
+            PostingDto::Followers => PostingPolicy::Followers,
+            PostingDto::Moderators => PostingPolicy::Moderators,
+            PostingDto::Anyone => PostingPolicy::Anyone,
+        }
+    }
+}
+
+/// A staff role in a group.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleDto {
+    /// Edits the group and appoints its staff.
+    Owner,
+    /// Handles members, join requests and content.
+    Moderator,
+    /// Reads insights, writes announcements and events.
+    Manager,
+}
+
+impl From<GroupRole> for RoleDto {
+    fn from(role: GroupRole) -> Self {
+        match role {
+            GroupRole::Owner => RoleDto::Owner,
+            GroupRole::Moderator => RoleDto::Moderator,
+            GroupRole::Manager => RoleDto::Manager,
+        }
+    }
+}
+
+impl From<RoleDto> for GroupRole {
+    fn from(role: RoleDto) -> Self {
+        match role {
+            RoleDto::Owner => GroupRole::Owner,
+            RoleDto::Moderator => GroupRole::Moderator,
+            RoleDto::Manager => GroupRole::Manager,
+        }
+    }
+}
+
+/// A group as staff see it.
+#[derive(Serialize, ToSchema)]
+pub struct GroupView {
+    /// WebFinger name.
+    pub name: String,
+    /// `@name@host`.
+    pub handle: String,
+    /// The Group actor's id.
+    pub actor: String,
+    /// Display name.
+    pub title: String,
+    /// Description (Markdown source).
+    pub summary: String,
+    /// Who may start threads.
+    pub posting: PostingDto,
+    /// How people join.
+    pub join_mode: JoinModeDto,
+    /// Questions for people asking to join.
+    pub join_questions: Vec<String>,
+    /// Listed in directories.
+    pub discoverable: bool,
+    /// Language (BCP 47).
+    pub language: String,
+    /// Avatar URL.
+    pub icon_url: Option<String>,
+    /// Banner URL.
+    pub banner_url: Option<String>,
+    /// When archived, if archived.
+    pub archived_at: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last edit.
+    pub updated_at: String,
+}
+
+impl GroupView {
+    /// The view of `group`.
+    pub fn new(group: &Group, urls: &Urls) -> Self {
+        GroupView {
+            name: group.name.clone(),
+            handle: format!("@{}@{}", group.name, urls.authority()),
+            actor: urls.group(&group.name).to_string(),
+            title: group.title.clone(),
+            summary: group.summary.clone(),
+            posting: group.posting_policy().into(),
+            join_mode: group.join_mode().into(),
+            join_questions: group.join_questions(),
+            discoverable: group.discoverable,
+            language: group.language.clone(),
+            icon_url: group.icon_url.clone(),
+            banner_url: group.banner_url.clone(),
+            archived_at: group.archived_at.map(time),
+            created_at: time(group.created_at),
+            updated_at: time(group.updated_at),
+        }
+    }
+}
+
+/// A new group.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroupBody {
+    /// WebFinger name: 1 to 64 of a-z, 0-9 and _ (not first).
+    pub name: String,
+    /// Display name (default: the name).
+    pub title: Option<String>,
+    /// Description (Markdown).
+    pub summary: Option<String>,
+    /// Who may start threads (default: followers).
+    pub posting: Option<PostingDto>,
+    /// How people join (default: open).
+    pub join_mode: Option<JoinModeDto>,
+    /// Listed in directories (default: true).
+    pub discoverable: Option<bool>,
+    /// Language (default: en).
+    pub language: Option<String>,
+}
+
+/// An edit of a group; absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GroupPatch {
+    /// Display name.
+    pub title: Option<String>,
+    /// Description (Markdown).
+    pub summary: Option<String>,
+    /// Who may start threads.
+    pub posting: Option<PostingDto>,
+    /// How people join.
+    pub join_mode: Option<JoinModeDto>,
+    /// Questions for people asking to join.
+    pub join_questions: Option<Vec<String>>,
+    /// Listed in directories.
+    pub discoverable: Option<bool>,
+    /// Language (BCP 47).
+    pub language: Option<String>,
+}
+
+/// A page of groups.
+#[derive(Serialize, ToSchema)]
+pub struct GroupPage {
+    /// This page.
+    pub items: Vec<GroupView>,
+    /// Matching groups in all.
+    pub total: i64,
+    /// Offset of the next page, if there is one.
+    pub next_offset: Option<i64>,
+}
+
+/// A rule of a group.
+#[derive(Serialize, ToSchema)]
+pub struct RuleView {
+    /// Stable id, for citing.
+    pub id: i64,
+    /// Place in the list, from 1.
+    pub position: i64,
+    /// Short name.
+    pub short_name: String,
+    /// Full text (Markdown).
+    pub text: String,
+}
+
+impl From<Rule> for RuleView {
+    fn from(rule: Rule) -> Self {
+        RuleView {
+            id: rule.id,
+            position: rule.position,
+            short_name: rule.short_name,
+            text: rule.text,
+        }
+    }
+}
+
+/// A rule as submitted: give `id` to keep (and edit) an existing rule.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleBody {
+    /// An existing rule's id.
+    pub id: Option<i64>,
+    /// Short name.
+    pub short_name: String,
+    /// Full text (Markdown).
+    #[serde(default)]
+    pub text: String,
+}
+
+/// A member, or someone asking to be one.
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    /// Their actor id.
+    pub actor: String,
+    /// `@user@host`, when the username is known.
+    pub handle: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Their instance.
+    pub instance: String,
+    /// Their instance's software, when known.
+    pub software: Option<String>,
+    /// Their profile page.
+    pub url: Option<String>,
+    /// Answers to the join questions (requests only).
+    pub answers: String,
+    /// Since when.
+    pub since: String,
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        MemberView {
+            handle: m
+                .preferred_username
+                .as_ref()
+                .map(|u| format!("@{u}@{}", m.host)),
+            actor: m.ap_id,
+            name: m.name,
+            instance: m.host,
+            software: m.software,
+            url: m.url,
+            answers: m.answers,
+            since: time(m.created_at),
+        }
+    }
+}
+
+/// A page of members.
+#[derive(Serialize, ToSchema)]
+pub struct MemberPage {
+    /// This page.
+    pub items: Vec<MemberView>,
+    /// Matching members in all.
+    pub total: i64,
+    /// Offset of the next page, if there is one.
+    pub next_offset: Option<i64>,
+}
+
+/// Paging and search of a list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Text to search for.
+    pub q: Option<String>,
+    /// Items per page (1–200, default 50).
+    pub limit: Option<i64>,
+    /// Items to skip.
+    pub offset: Option<i64>,
+}
+
+impl ListQuery {
+    /// The bounded limit and offset.
+    pub fn window(&self) -> (i64, i64) {
+        (
+            self.limit.unwrap_or(50).clamp(1, 200),
+            self.offset.unwrap_or(0).max(0),
+        )
+    }
+}
+
+/// The offset of the page after `offset`, if any is left.
+pub fn next_offset(offset: i64, shown: usize, total: i64) -> Option<i64> {
+    let next = offset + shown as i64;
+    (shown > 0 && next < total).then_some(next)
+}
+
+/// A decision on a join request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// The requester's actor id.
+    pub actor: String,
+    /// `true` accepts (an `Accept` is sent), `false` rejects (a `Reject` is sent).
+    pub approve: bool,
+}
+
+/// An actor, by id.
+#[derive(Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActorBody {
+    /// The actor's id (URL).
+    pub actor: String,
+}
+
+/// An invitation.
+#[derive(Serialize, ToSchema)]
+pub struct InviteView {
+    /// Who is invited.
+    pub actor: String,
+    /// Which account invited them.
+    pub invited_by: Option<String>,
+    /// When.
+    pub created_at: String,
+}
+
+impl From<Invite> for InviteView {
+    fn from(i: Invite) -> Self {
+        InviteView {
+            actor: i.actor_ap_id,
+            invited_by: i.invited_by,
+            created_at: time(i.created_at),
+        }
+    }
+}
+
+/// One staff appointment.
+#[derive(Serialize, ToSchema)]
+pub struct StaffView {
+    /// The account.
+    pub username: String,
+    /// The group.
+    pub group: String,
+    /// The role.
+    pub role: RoleDto,
+    /// Since when.
+    pub since: String,
+}
+
+impl From<StaffMember> for StaffView {
+    fn from(s: StaffMember) -> Self {
+        StaffView {
+            username: s.username,
+            group: s.group_name,
+            role: s.role.into(),
+            since: time(s.created_at),
+        }
+    }
+}
+
+/// A role to give.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    /// The role.
+    pub role: RoleDto,
+}
+
+/// A staff account.
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    /// Login name.
+    pub username: String,
+    /// Instance admin.
+    pub is_admin: bool,
+    /// Two-factor authentication on.
+    pub two_factor: bool,
+    /// Roles in groups.
+    pub roles: Vec<StaffView>,
+    /// Creation time.
+    pub created_at: String,
+}
+
+impl AccountView {
+    /// The view of `account` with `roles`.
+    pub fn new(account: &Account, roles: Vec<StaffMember>) -> Self {
+        AccountView {
+            username: account.username.clone(),
+            is_admin: account.is_admin,
+            two_factor: account.totp_secret.is_some(),
+            roles: roles.into_iter().map(StaffView::from).collect(),
+            created_at: time(account.created_at),
+        }
+    }
+}
+
+/// A new account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccountBody {
+    /// Login name.
+    pub username: String,
+    /// At least 10 characters.
+    pub password: String,
+    /// Make it an instance admin.
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+/// Credentials, exchanged for an API token.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Authenticator code, for accounts with two-factor authentication.
+    pub code: Option<String>,
+    /// What the token is for (default: "API").
+    pub name: Option<String>,
+}
+
+/// A new token: the secret is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct NewTokenView {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// The token's record.
+    pub info: TokenView,
+}
+
+/// An API token (without its secret).
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    /// Id, for revoking.
+    pub id: i64,
+    /// What it is for.
+    pub name: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last use.
+    pub last_used_at: Option<String>,
+    /// Revocation time.
+    pub revoked_at: Option<String>,
+}
+
+impl From<ApiToken> for TokenView {
+    fn from(t: ApiToken) -> Self {
+        TokenView {
+            id: t.id,
+            name: t.name,
+            created_at: time(t.created_at),
+            last_used_at: t.last_used_at.map(time),
+            revoked_at: t.revoked_at.map(time),
+        }
+    }
+}
+
+/// A password change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The current password.
+    pub current_password: String,
+    /// The new one (at least 10 characters).
+    pub new_password: String,
+}
