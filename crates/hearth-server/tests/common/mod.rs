@@ -278,6 +278,33 @@ impl Hearth {
         )
     }
 
+    /// Creates a staff account through the command line (`hearth admin create` for admins,
+    /// `hearth account create` otherwise), with the password on stdin.
+    pub fn create_account(&self, name: &str, password: &str, admin: bool) {
+        use std::io::Write;
+        let args: Vec<&str> = if admin {
+            vec!["admin", "create", name]
+        } else {
+            vec!["account", "create", name]
+        };
+        let mut child = Command::new(binary())
+            .args(&args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run hearth");
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "creating account {name} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// Creates a group through the command line.
     pub fn create_group(&self, name: &str, extra: &[&str]) {
         let mut args = vec!["group", "create", name];
