@@ -1,16 +1,19 @@
-//! Public HTML pages: the list of groups, a group's page and its threads. Peer HTML is
-//! sanitised before it is marked safe for the templates.
+//! Public HTML pages: the list of groups, a group's page and its threads, and uploaded
+//! images. Peer HTML and staff Markdown are sanitised before they are marked safe for the
+//! templates.
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, VARY, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use hearth_federation::html::sanitize;
-use hearth_storage::{Post, PostingPolicy};
+use hearth_federation::html::{markdown, sanitize, to_text};
+use hearth_storage::{Group, GroupRole, GroupSummary, JoinMode, Post, PostingPolicy};
 use minijinja::{context, Environment, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 
@@ -77,6 +80,14 @@ fn safe(html: &str) -> Value {
     Value::from_safe_string(sanitize(html))
 }
 
+/// Staff-written Markdown as safe HTML (empty when there is nothing to show).
+fn rendered_markdown(source: &str) -> Value {
+    if source.trim().is_empty() {
+        return Value::from("");
+    }
+    Value::from_safe_string(markdown(source))
+}
+
 fn when(ms: i64) -> (String, String) {
     let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
     (t.format("%-d %b %Y, %H:%M UTC").to_string(), t.to_rfc3339())
@@ -99,28 +110,137 @@ fn unavailable(state: &AppState, err: hearth_storage::StoreError) -> Response {
     )
 }
 
-/// `GET /`: the discoverable groups.
-pub async fn home(State(state): State<AppState>) -> Response {
+/// Query of the home page.
+#[derive(Debug, Default, Deserialize)]
+pub struct HomeQuery {
+    /// Words to look for in group names, titles and descriptions.
+    #[serde(default)]
+    q: String,
+}
+
+/// Whether a group matches a search (case-insensitive, on name, title and description).
+fn matches(needle: &str, group: &GroupSummary) -> bool {
+    needle.is_empty()
+        || [&group.name, &group.title, &group.summary]
+            .iter()
+            .any(|field| field.to_lowercase().contains(needle))
+}
+
+/// The first `max` characters of a Markdown text, as plain text on one line, cut at a word.
+fn excerpt(source: &str, max: usize) -> String {
+    let text = to_text(&markdown(source)).replace('\n', " ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > max / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
+}
+
+/// `GET /?q=`: the discoverable groups that are not archived, optionally searched.
+pub async fn home(State(state): State<AppState>, Query(query): Query<HomeQuery>) -> Response {
     let groups = match state.fed.store().list_groups().await {
         Ok(groups) => groups,
         Err(err) => return unavailable(&state, err),
     };
+    let q = query.q.trim();
+    let needle = q.to_lowercase();
+    let listed: Vec<&GroupSummary> = groups
+        .iter()
+        .filter(|g| g.discoverable && g.archived_at.is_none())
+        .collect();
     let urls = state.fed.urls();
-    let groups: Vec<Value> = groups
-        .into_iter()
-        .filter(|g| g.discoverable)
+    let found: Vec<Value> = listed
+        .iter()
+        .filter(|g| matches(&needle, g))
         .map(|g| {
             Value::from_serialize(context! {
                 url => urls.group(&g.name).to_string(),
                 handle => format!("@{}@{}", g.name, urls.authority()),
-                title => g.title,
-                summary => safe(&g.summary),
-                followers => g.followers,
+                title => &g.title,
+                summary => excerpt(&g.summary, 200),
+                icon => &g.icon_url,
+                members => g.followers,
                 threads => g.threads,
             })
         })
         .collect();
-    state.pages.render(&state, "home.html", context! { groups })
+    let ctx = context! { groups => found, q, listed => listed.len() };
+    state.pages.render(&state, "home.html", ctx)
+}
+
+/// `GET /media/{id}`: an uploaded image, cacheable for ever (a new upload gets a new id).
+pub async fn media(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let found = if id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        state.fed.store().media(&id).await
+    } else {
+        Ok(None)
+    };
+    match found {
+        Ok(Some(media)) if media.content_type.starts_with("image/") => {
+            let content_type = HeaderValue::from_str(&media.content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            (
+                [
+                    (CONTENT_TYPE, content_type),
+                    (
+                        CACHE_CONTROL,
+                        HeaderValue::from_static("public, max-age=31536000, immutable"),
+                    ),
+                    (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                    (
+                        CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static("default-src 'none'; sandbox"),
+                    ),
+                ],
+                media.bytes,
+            )
+                .into_response()
+        }
+        Ok(_) => (
+            StatusCode::NOT_FOUND,
+            [(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))],
+            "no such image",
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "image could not be read from the store");
+            (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response()
+        }
+    }
+}
+
+/// Threads listed on a group's page.
+const RECENT_THREADS: i64 = 50;
+
+/// What the group page says about joining.
+fn join_view(group: &Group) -> Value {
+    let (mode, heading, text) = match group.join_mode() {
+        JoinMode::Open => (
+            "open",
+            "Anyone can join",
+            "Follow the group from your fediverse account and you are a member at once.",
+        ),
+        JoinMode::Approval => (
+            "approval",
+            "Membership needs approval",
+            "Follow the group from your fediverse account: a moderator reviews your request, and you become a member once it is approved.",
+        ),
+        JoinMode::Invite => (
+            "invite",
+            "Invite only",
+            "Only people the moderators invite can join. Others can still read the group's public threads.",
+        ),
+    };
+    let questions = if group.join_mode() == JoinMode::Approval {
+        group.join_questions()
+    } else {
+        Vec::new()
+    };
+    Value::from_serialize(context! { mode, heading, text, questions })
 }
 
 /// The HTML page of a group (served at the group actor's URL to browsers).
@@ -138,15 +258,21 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         }
         Err(err) => return unavailable(state, err),
     };
-    let (followers, threads) = match (
-        store.count_followers(group.id).await,
-        store.recent_threads(group.id, 50).await,
+    let (members, threads, rules, staff) = match tokio::try_join!(
+        store.count_followers(group.id),
+        store.recent_threads(group.id, RECENT_THREADS),
+        store.group_rules(group.id),
+        store.group_staff(group.id),
     ) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(err), _) | (_, Err(err)) => return unavailable(state, err),
+        Ok(found) => found,
+        Err(err) => return unavailable(state, err),
     };
     let urls = state.fed.urls();
-    let thread_count = threads.len();
+    let thread_count = if threads.len() as i64 >= RECENT_THREADS {
+        format!("{RECENT_THREADS}+ threads")
+    } else {
+        format!("{} thread{}", threads.len(), plural(threads.len() as i64))
+    };
     let threads: Vec<Value> = threads
         .into_iter()
         .map(|t| {
@@ -160,25 +286,66 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
             })
         })
         .collect();
+    let rules: Vec<Value> = rules
+        .into_iter()
+        .map(|r| {
+            Value::from_serialize(context! {
+                name => r.short_name,
+                text => rendered_markdown(&r.text),
+            })
+        })
+        .collect();
+    let staff: Vec<Value> = staff
+        .into_iter()
+        .map(|s| {
+            let role = match s.role {
+                GroupRole::Owner => "Owner",
+                GroupRole::Moderator => "Moderator",
+                GroupRole::Manager => "Community manager",
+            };
+            Value::from_serialize(context! { username => s.username, role })
+        })
+        .collect();
     let posting = match group.posting_policy() {
-        PostingPolicy::Anyone => "anyone may post",
-        PostingPolicy::Followers => "followers may post",
-        PostingPolicy::Moderators => "moderators post, members reply",
+        PostingPolicy::Anyone => "Anyone on the fediverse can start a thread.",
+        PostingPolicy::Followers => "Members can start threads.",
+        PostingPolicy::Moderators => "Moderators start threads; members reply.",
     };
+    let archived = group.archived_at.map(|ms| when(ms).0);
     let ctx = context! {
         group => context! {
             title => group.title.clone(),
             url => urls.group(&group.name).to_string(),
             handle => format!("@{}@{}", group.name, urls.authority()),
-            summary => safe(&group.summary),
+            summary => rendered_markdown(&group.summary),
             icon => group.icon_url.clone(),
-            followers,
+            banner => group.banner_url.clone(),
+            language => group.language.clone(),
+            members,
+            members_text => format!("{members} member{}", plural(members)),
             threads => thread_count,
             posting,
+            archived,
         },
+        join => join_view(&group),
+        rules,
+        staff,
         threads,
     };
-    state.pages.render(state, "group.html", ctx)
+    let mut response = state.pages.render(state, "group.html", ctx);
+    // The same URL is the group's ActivityPub actor for other clients.
+    response
+        .headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept"));
+    response
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 #[derive(Serialize)]
@@ -316,4 +483,43 @@ pub async fn not_found(State(state): State<AppState>) -> Response {
         "Page not found",
         "There is nothing at this address.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(name: &str, title: &str, text: &str) -> GroupSummary {
+        GroupSummary {
+            id: 1,
+            name: name.into(),
+            title: title.into(),
+            summary: text.into(),
+            discoverable: true,
+            archived_at: None,
+            icon_url: None,
+            followers: 0,
+            threads: 0,
+            posts: 0,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn search_looks_at_name_title_and_description_in_any_case() {
+        let group = summary("hikers", "Fell Walkers", "Routes in the **Lake District**");
+        for needle in ["", "hik", "fell walk", "lake district"] {
+            assert!(matches(needle, &group), "{needle}");
+        }
+        assert!(!matches("chess", &group));
+    }
+
+    #[test]
+    fn excerpts_are_plain_text_cut_at_a_word() {
+        assert_eq!(excerpt("**Hi** there\n\n- one", 100), "Hi there one");
+        let long = "word ".repeat(30);
+        let cut = excerpt(&long, 32);
+        assert!(cut.ends_with("word…") && cut.chars().count() <= 33, "{cut}");
+        assert_eq!(excerpt("<script>x</script>", 10), "");
+    }
 }
