@@ -1,0 +1,376 @@
+// Staff and public pages in a real browser (Chromium driven by playwright-core), in steps
+// because a member's Follow has to arrive between them:
+//
+//   node flows.mjs setup     log in (a wrong password first), create the group "hikers"
+//                            (approval required, Markdown description), upload its images,
+//                            write two rules, look at the public pages
+//   node flows.mjs approve   log in, approve the pending join request under Members, check
+//                            the public page counts 1 member and shows the rules
+//
+// Environment: BASE_URL (the Hearth server), ADMIN_USER and ADMIN_PASSWORD (an instance
+// admin), SCREENSHOTS (a directory for the screenshots), CHROMIUM (the browser binary,
+// default /usr/bin/chromium); for `approve`, optionally MEMBER_HANDLE (@user@host of the
+// person asking to join) and JOIN_ANSWER (what their request says), both checked on the
+// Members page. Elements are found by their accessible names, as the staff UI contract
+// names them.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = required('BASE_URL').replace(/\/+$/, '');
+const ADMIN_USER = required('ADMIN_USER');
+const ADMIN_PASSWORD = required('ADMIN_PASSWORD');
+const SCREENSHOTS = required('SCREENSHOTS');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const MEMBER_HANDLE = process.env.MEMBER_HANDLE || '';
+const JOIN_ANSWER = process.env.JOIN_ANSWER || '';
+
+const GROUP = 'hikers';
+const TITLE = 'Hikers of the North';
+const DESCRIPTION = [
+  '**Walks and hikes** in the north of England, from gentle valley strolls to multi-day fell rounds.',
+  '',
+  '- Share routes and photos',
+  '- Ask about gear and weather',
+].join('\n');
+const QUESTION = 'Which fells have you walked?';
+const RULES = [
+  { name: 'Be kind', text: 'No insults, *no pile-ons*.' },
+  { name: 'Stay on topic', text: 'Hiking, walking and the gear for it.' },
+];
+const PHONE = { width: 390, height: 844 };
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`flows.mjs needs the environment variable ${name}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+class CheckFailed extends Error {}
+
+function check(condition, message) {
+  if (!condition) throw new CheckFailed(message);
+}
+
+async function expectVisible(locator, what) {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout: 10_000 });
+  } catch {
+    throw new CheckFailed(`expected ${what} to be visible`);
+  }
+}
+
+async function expectText(locator, text, what) {
+  await expectVisible(locator, what);
+  const actual = (await locator.first().innerText()).replace(/\s+/g, ' ').trim();
+  check(actual.includes(text), `expected ${what} to say "${text}", it says "${actual}"`);
+}
+
+let currentStep = '';
+let shot = 0;
+async function screenshot(page, name) {
+  shot += 1;
+  const file = join(SCREENSHOTS, `${currentStep}-${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`  screenshot ${file}`);
+}
+
+function step(text) {
+  console.log(`- ${text}`);
+}
+
+/** Submits a form by clicking `button`; returns the response to the POST. */
+async function submit(page, button) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    button.click(),
+  ]);
+  await page.waitForLoadState('load');
+  return response;
+}
+
+/** A small PNG (a gradient), built here so the tests need no image files. */
+function png(width, height, pixel) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      raw.set(pixel(x, y), y * (width * 3 + 1) + 1 + x * 3);
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+async function logIn(page, { screenshots = false } = {}) {
+  await page.goto(`${BASE_URL}/admin/login`);
+  if (screenshots) await screenshot(page, 'login');
+  await page.getByLabel('Username').fill(ADMIN_USER);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+  const response = await submit(page, page.getByRole('button', { name: 'Log in' }));
+  check(response.status() < 400, `logging in answered ${response.status()}`);
+  await expectVisible(page.getByRole('heading', { level: 1, name: 'Dashboard' }), 'the Dashboard heading');
+}
+
+async function openGroupAdmin(page) {
+  await page.goto(`${BASE_URL}/admin/groups/${GROUP}`);
+  await expectVisible(page.getByRole('link', { name: 'Members', exact: true }), 'the group\'s Members link');
+}
+
+async function setup(page) {
+  step('a wrong password is refused');
+  await page.goto(`${BASE_URL}/admin/login`);
+  await page.getByLabel('Username').fill(ADMIN_USER);
+  await page.getByLabel('Password', { exact: true }).fill(`${ADMIN_PASSWORD}-wrong`);
+  const refused = await submit(page, page.getByRole('button', { name: 'Log in' }));
+  check(refused.status() === 401, `a wrong password answered ${refused.status()}, not 401`);
+  await expectText(page.getByRole('alert'), 'Wrong username or password.', 'the login error');
+  await screenshot(page, 'login-wrong-password');
+
+  step('logging in shows the dashboard');
+  await logIn(page, { screenshots: true });
+  await expectVisible(page.getByRole('link', { name: 'Accounts' }), 'the Accounts link');
+  await expectVisible(page.getByRole('link', { name: 'Your account' }), 'the Your account link');
+  await screenshot(page, 'dashboard');
+
+  step(`creating the group ${GROUP}`);
+  await page.getByRole('link', { name: 'New group' }).click();
+  await page.getByLabel('Name', { exact: true }).fill(GROUP);
+  await page.getByLabel('Title').fill(TITLE);
+  await page.getByLabel('Description').fill(DESCRIPTION);
+  await page.getByLabel('Join mode').selectOption({ label: 'Approval required' });
+  await page.getByLabel('Listed in the directory').check();
+  await screenshot(page, 'new-group');
+  const created = await submit(page, page.getByRole('button', { name: 'Create group' }));
+  check(created.status() === 303 || created.status() === 200, `creating the group answered ${created.status()}`);
+  check(
+    new URL(page.url()).pathname === `/admin/groups/${GROUP}`,
+    `after creating the group the browser is at ${page.url()}`,
+  );
+  await expectVisible(page.getByText(TITLE), 'the new group\'s title');
+
+  step('a join question');
+  await page.getByLabel('Join questions').fill(QUESTION);
+  await submit(page, page.getByRole('button', { name: 'Save changes' }));
+  await expectVisible(page.getByRole('status'), 'a confirmation of the saved changes');
+  check(
+    (await page.getByLabel('Join questions').inputValue()).includes(QUESTION),
+    'the join question was not kept',
+  );
+
+  step('an icon and a banner');
+  const icon = png(96, 96, (x, y) => [194, 65 + x, 12 + y * 2]);
+  const banner = png(600, 200, (x, y) => [30 + (x >> 3), 90 + (y >> 2), 60 + ((x + y) % 48)]);
+  await page.getByLabel('Icon').setInputFiles({ name: 'icon.png', mimeType: 'image/png', buffer: icon });
+  await page.getByLabel('Banner').setInputFiles({ name: 'banner.png', mimeType: 'image/png', buffer: banner });
+  const uploaded = await submit(page, page.getByRole('button', { name: 'Upload images' }));
+  check(uploaded.status() < 400, `uploading the images answered ${uploaded.status()}`);
+  await expectVisible(page.getByRole('status'), 'a confirmation of the upload');
+  await screenshot(page, 'group-admin');
+
+  step('two rules');
+  await page.getByRole('link', { name: 'Rules', exact: true }).click();
+  for (const [i, rule] of RULES.entries()) {
+    await page.getByLabel(`Rule ${i + 1} name`).fill(rule.name);
+    await page.getByLabel(`Rule ${i + 1} text`).fill(rule.text);
+  }
+  const saved = await submit(page, page.getByRole('button', { name: 'Save rules' }));
+  check(saved.status() < 400, `saving the rules answered ${saved.status()}`);
+  await expectVisible(page.getByRole('status'), 'a confirmation of the saved rules');
+  for (const [i, rule] of RULES.entries()) {
+    const kept = await page.getByLabel(`Rule ${i + 1} name`).inputValue();
+    check(kept === rule.name, `rule ${i + 1} reads "${kept}" after saving, not "${rule.name}"`);
+  }
+  await expectVisible(page.getByLabel('Remove rule 2'), 'the Remove rule 2 checkbox');
+  await screenshot(page, 'rules');
+
+  step('the public group page');
+  const publicPage = await page.goto(`${BASE_URL}/groups/${GROUP}`);
+  check(publicPage.status() === 200, `the public group page answered ${publicPage.status()}`);
+  await expectVisible(page.getByRole('heading', { level: 1, name: TITLE }), 'the group title');
+  await expectText(page.locator('.members'), '0 members', 'the member count');
+  await expectVisible(page.getByRole('heading', { name: 'Membership needs approval' }), 'the join mode');
+  await expectVisible(page.getByText(QUESTION), 'the join question');
+  await expectText(page.locator('.summary strong'), 'Walks and hikes', 'the Markdown description');
+  await checkImages(page);
+  await screenshot(page, 'public-group');
+
+  step('the public home page and its search');
+  await page.goto(`${BASE_URL}/`);
+  await page.getByLabel('Search groups').fill('HIKES');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForLoadState('load');
+  check(new URL(page.url()).searchParams.get('q') === 'HIKES', `the search went to ${page.url()}`);
+  await expectVisible(page.getByRole('link', { name: TITLE }), 'the group in the search results');
+  await expectVisible(page.getByText('0 members'), 'the member count on the home page');
+  await screenshot(page, 'public-home');
+  await page.getByLabel('Search groups').fill('no such group anywhere');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForLoadState('load');
+  check((await page.getByRole('link', { name: TITLE }).count()) === 0, 'a search for nothing still lists the group');
+}
+
+/** Both images on the public page load and are served as images for a year. */
+async function checkImages(page) {
+  for (const selector of ['img.avatar', 'img.banner']) {
+    const img = page.locator(selector);
+    await expectVisible(img, `the ${selector} image`);
+    const loaded = await img.evaluate((el) => el.complete && el.naturalWidth > 0);
+    check(loaded, `the ${selector} image did not load`);
+    const response = await page.request.get(await img.getAttribute('src'));
+    check(response.status() === 200, `the ${selector} image answered ${response.status()}`);
+    const headers = response.headers();
+    check(headers['content-type'] === 'image/png', `the ${selector} image is ${headers['content-type']}`);
+    check(headers['x-content-type-options'] === 'nosniff', `the ${selector} image lacks nosniff`);
+    check(/immutable/.test(headers['cache-control'] ?? ''), `the ${selector} image is not cached for good`);
+  }
+}
+
+async function approve(page, browser) {
+  step('logging in');
+  await logIn(page);
+
+  step('the join request under Members');
+  await openGroupAdmin(page);
+  await page.getByRole('link', { name: 'Members', exact: true }).click();
+  const requests = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Join requests' }) });
+  await expectVisible(requests, 'the Join requests section');
+  const approveButtons = requests.getByRole('button', { name: 'Approve' });
+  await expectVisible(approveButtons, 'an Approve button');
+  const count = await approveButtons.count();
+  check(count === 1, `expected 1 join request, found ${count}`);
+  if (MEMBER_HANDLE) await expectVisible(requests.getByText(MEMBER_HANDLE), `${MEMBER_HANDLE} in the request`);
+  if (JOIN_ANSWER) await expectVisible(requests.getByText(JOIN_ANSWER), 'the answer in the request');
+  await screenshot(page, 'members-request');
+
+  step('approving it');
+  const approved = await submit(page, approveButtons.first());
+  check(approved.status() < 400, `approving answered ${approved.status()}`);
+  await expectVisible(page.getByRole('status'), 'a confirmation of the approval');
+  check((await requests.getByRole('button', { name: 'Approve' }).count()) === 0, 'the request is still listed');
+  const members = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Members', exact: true }) });
+  const table = members.getByRole('table');
+  await expectVisible(table, 'the members table');
+  for (const column of ['Member', 'Instance', 'Software', 'Joined']) {
+    await expectVisible(table.getByRole('columnheader', { name: column }), `the ${column} column`);
+  }
+  if (MEMBER_HANDLE) await expectVisible(table.getByText(MEMBER_HANDLE), `${MEMBER_HANDLE} among the members`);
+  const rows = await table.getByRole('row').count();
+  check(rows === 2, `the members table has ${rows - 1} members, not 1`);
+  await expectVisible(members.getByLabel('Search members'), 'the Search members field');
+  await screenshot(page, 'members');
+
+  step('the public group page counts the member and shows the rules');
+  await page.goto(`${BASE_URL}/groups/${GROUP}`);
+  await expectText(page.locator('.members'), '1 member', 'the member count');
+  check(!(await page.locator('.members').innerText()).includes('members'), 'the member count is not singular');
+  const rules = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Rules' }) }).locator('ol > li');
+  const ruleCount = await rules.count();
+  check(ruleCount === RULES.length, `the public page lists ${ruleCount} rules, not ${RULES.length}`);
+  for (const [i, rule] of RULES.entries()) {
+    await expectText(rules.nth(i).locator('strong'), rule.name, `rule ${i + 1}`);
+  }
+  await expectVisible(rules.nth(0).locator('em', { hasText: 'no pile-ons' }), 'the rule text as Markdown');
+  const moderators = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Moderators' }) });
+  await expectVisible(moderators, 'the Moderators section');
+  await screenshot(page, 'public-group');
+
+  step('the public home page');
+  await page.goto(`${BASE_URL}/`);
+  await expectVisible(page.getByRole('link', { name: TITLE }), 'the group on the home page');
+  await expectVisible(page.getByText('1 member', { exact: true }), 'the member count on the home page');
+  await screenshot(page, 'public-home');
+
+  step('the public group page at phone width');
+  const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const small = await phone.newPage();
+  await small.goto(`${BASE_URL}/groups/${GROUP}`);
+  await expectVisible(small.getByRole('heading', { level: 1, name: TITLE }), 'the group title on a phone');
+  const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the group page is ${overflow}px wider than a phone screen`);
+  await screenshot(small, 'public-group-phone');
+  await phone.close();
+
+  step('logging out');
+  await page.goto(`${BASE_URL}/admin`);
+  await submit(page, page.getByRole('button', { name: 'Log out' }));
+  await expectVisible(page.getByRole('button', { name: 'Log in' }), 'the login form after logging out');
+}
+
+const steps = { setup, approve };
+
+async function main() {
+  const wanted = process.argv.slice(2);
+  if (wanted.length === 0 || wanted.some((s) => !(s in steps))) {
+    console.error(`usage: node flows.mjs STEP…   (steps: ${Object.keys(steps).join(', ')})`);
+    process.exit(2);
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  let failed = false;
+  try {
+    for (const name of wanted) {
+      currentStep = name;
+      shot = 0;
+      console.log(`Step ${name} on ${BASE_URL}`);
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      context.setDefaultTimeout(15_000);
+      const page = await context.newPage();
+      const problems = [];
+      page.on('pageerror', (err) => problems.push(`script error: ${err.message}`));
+      page.on('response', (r) => {
+        if (r.status() >= 500) problems.push(`${r.request().method()} ${r.url()} answered ${r.status()}`);
+      });
+      try {
+        await steps[name](page, browser);
+        check(problems.length === 0, `the pages had problems:\n  ${problems.join('\n  ')}`);
+        console.log(`Step ${name} passed`);
+      } catch (err) {
+        failed = true;
+        console.error(`Step ${name} FAILED at ${page.url()}:\n  ${err instanceof CheckFailed ? err.message : err.stack}`);
+        await page
+          .screenshot({ path: join(SCREENSHOTS, `${name}-failure.png`), fullPage: true })
+          .then(() => console.error(`  screenshot of the failure: ${join(SCREENSHOTS, `${name}-failure.png`)}`))
+          .catch(() => {});
+        break;
+      } finally {
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+await main();
