@@ -78,9 +78,12 @@ impl<'a> Api<'a> {
     }
 
     async fn upload(&self, path: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-        let request = self
-            .hearth
-            .client
+        // A refused oversize body ends its connection: keep it out of the shared pool.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        let request = client
             .put(self.hearth.url(path))
             .header("content-type", "image/png")
             .body(bytes);
