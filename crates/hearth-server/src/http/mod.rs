@@ -1,6 +1,7 @@
 //! The HTTP surface: one route table for ActivityPub endpoints, discovery and public pages.
 
 mod activitypub;
+mod admin;
 mod api;
 pub mod auth;
 mod discovery;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{name}/moderators", get(activitypub::moderators))
         .merge(inboxes)
         .merge(api::routes(state.upload_max_bytes))
+        .merge(admin::routes())
         // Pages.
         .route("/", get(pages::home))
         .route("/groups/{name}/threads/{id}", get(pages::thread))

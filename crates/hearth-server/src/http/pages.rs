@@ -32,13 +32,16 @@ impl Pages {
             ("group.html", include_str!("../../templates/group.html")),
             ("thread.html", include_str!("../../templates/thread.html")),
             ("error.html", include_str!("../../templates/error.html")),
-        ] {
+        ]
+        .into_iter()
+        .chain(super::admin::TEMPLATES.iter().copied())
+        {
             env.add_template(name, source).expect("templates compile");
         }
         Pages { env }
     }
 
-    fn render(&self, state: &AppState, name: &str, ctx: Value) -> Response {
+    pub(super) fn render(&self, state: &AppState, name: &str, ctx: Value) -> Response {
         let base = context! { node_name => state.node_name.as_ref(), version => env!("CARGO_PKG_VERSION") };
         let rendered = self
             .env

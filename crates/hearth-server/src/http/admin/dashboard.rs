@@ -1,0 +1,49 @@
+//! `GET /admin`: the groups a staff member looks after, with what waits for them.
+
+use axum::extract::State;
+use axum::response::Response;
+use minijinja::{context, Value};
+
+use super::forms::{group_path, role_label, Cx, Flash};
+use crate::http::auth::PageStaff;
+use crate::http::AppState;
+
+/// The dashboard.
+pub(super) async fn show(State(state): State<AppState>, who: PageStaff, flash: Flash) -> Response {
+    let cx = Cx::new(&state, &who);
+    let store = state.fed.store();
+    let all = match store.list_groups().await {
+        Ok(groups) => groups,
+        Err(err) => return cx.unavailable(err),
+    };
+    let staff = &who.staff;
+    let mut groups: Vec<Value> = Vec::new();
+    for group in all {
+        let role = staff
+            .roles
+            .iter()
+            .find(|r| r.group_id == group.id)
+            .map(|r| r.role);
+        let role = match role {
+            Some(role) => role_label(role),
+            None if staff.is_admin() => "Instance admin",
+            None => continue,
+        };
+        let pending = match store.pending_follows(group.id).await {
+            Ok(pending) => pending.len(),
+            Err(err) => return cx.unavailable(err),
+        };
+        groups.push(Value::from_serialize(context! {
+            name => group.name.clone(),
+            title => group.title,
+            url => group_path(&group.name, ""),
+            members_url => group_path(&group.name, "/members"),
+            role,
+            followers => group.followers,
+            threads => group.threads,
+            pending,
+            archived => group.archived_at.is_some(),
+        }));
+    }
+    cx.page("admin/dashboard.html", flash.notice(), context! { groups })
+}
