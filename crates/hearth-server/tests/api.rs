@@ -408,12 +408,15 @@ async fn groups_rules_and_images_and_their_federation() {
     assert_eq!(served.bytes().await.unwrap().as_ref(), PIXEL_PNG);
     assert_eq!(hearth.get_json(&group_url).await["icon"]["url"], icon);
 
-    // Archiving: no new members.
+    // Archiving: no new members and no new posts.
     let (status, group) = api
         .call(Method::POST, "/api/v1/groups/hikers/archive", None)
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(group["archived_at"].is_string());
+    let handle = format!("hikers@{}", hearth.authority());
+    let (create, _) = mention_post(&lemmy, &carol, &group_url, &handle, "Anyone out?", None);
+    deliver_expect(&lemmy, &carol, &hearth.group_inbox("hikers"), &create, 403).await;
     let dave = lemmy.add_person("dave").await.unwrap();
     let follow_dave = follow(&lemmy, &dave, &group_url);
     deliver_expect(

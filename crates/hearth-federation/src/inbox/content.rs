@@ -163,6 +163,12 @@ pub(super) async fn create(
     } else {
         PostKind::Thread
     };
+    if group.is_archived() {
+        return Err(Rejection::forbidden(format!(
+            "{} is archived and takes no new posts",
+            group.name
+        )));
+    }
     let follow = fed.store().follow_state(group.id, inbound.actor.id).await?;
     let poster = Poster {
         follow,

@@ -1,5 +1,7 @@
 //! `hearth group …`: create, list and inspect groups. Works while the server runs.
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
@@ -7,7 +9,9 @@ use hearth_federation::groups::{create_group, GroupRequest};
 use hearth_federation::Urls;
 use hearth_storage::{JoinMode, PostingPolicy};
 
+use super::{group_edit, group_members};
 use crate::config::Config;
+use crate::uploads::ImagePurpose;
 
 /// Group management.
 #[derive(Subcommand, Debug)]
@@ -64,6 +68,69 @@ pub enum GroupCommand {
         /// The follower's actor id (as shown by `hearth group pending`).
         actor: String,
     },
+    /// Change a group's title, description, join mode, questions, posting or language.
+    Edit(super::group_edit::EditArgs),
+    /// Show a group's rules, or replace them from a file (one `Short name | text` per line).
+    Rules {
+        /// The group's name.
+        name: String,
+        /// The new rules.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Remove every rule.
+        #[arg(long, conflicts_with = "file")]
+        clear: bool,
+    },
+    /// Archive a group (threads stay readable; no new members or posts), or --restore it.
+    Archive {
+        /// The group's name.
+        name: String,
+        /// Bring an archived group back.
+        #[arg(long)]
+        restore: bool,
+    },
+    /// Set a group's icon from a PNG, JPEG, GIF or WebP file.
+    Icon {
+        /// The group's name.
+        name: String,
+        /// The image.
+        file: PathBuf,
+    },
+    /// Set a group's banner from a PNG, JPEG, GIF or WebP file.
+    Banner {
+        /// The group's name.
+        name: String,
+        /// The image.
+        file: PathBuf,
+    },
+    /// List members with their instance and software.
+    Members {
+        /// The group's name.
+        name: String,
+        /// Only members whose username, name or instance contains this.
+        #[arg(long, default_value = "")]
+        search: String,
+        /// Most members shown.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Owners, moderators and community managers of a group.
+    #[command(subcommand)]
+    Staff(super::group_members::StaffCommand),
+    /// Invite an actor (by URL) to an invite-only group.
+    Invite {
+        /// The group's name.
+        name: String,
+        /// The actor's id, e.g. https://mastodon.example/users/alice
+        actor: String,
+    },
+    /// Withdraw an invitation.
+    Uninvite {
+        /// The group's name.
+        name: String,
+        /// The actor's id.
+        actor: String,
+    },
 }
 
 fn parse_policy(text: &str) -> Result<PostingPolicy, String> {
@@ -116,6 +183,50 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
         GroupCommand::Pending { name } => pending(&store, &name).await,
         GroupCommand::Approve { name, actor } => decide(&config, &store, &name, &actor, true).await,
         GroupCommand::Reject { name, actor } => decide(&config, &store, &name, &actor, false).await,
+        GroupCommand::Edit(args) => {
+            group_edit::edit(&federation(&config, &store).await?, args).await
+        }
+        GroupCommand::Rules { name, file, clear } => {
+            let fed = federation(&config, &store).await?;
+            group_edit::rules(&fed, &name, file.as_deref(), clear).await
+        }
+        GroupCommand::Archive { name, restore } => {
+            group_edit::archive(&federation(&config, &store).await?, &name, restore).await
+        }
+        GroupCommand::Icon { name, file } => {
+            let fed = federation(&config, &store).await?;
+            group_edit::image(
+                &fed,
+                &name,
+                ImagePurpose::Icon,
+                &file,
+                config.upload_max_bytes,
+            )
+            .await
+        }
+        GroupCommand::Banner { name, file } => {
+            let fed = federation(&config, &store).await?;
+            group_edit::image(
+                &fed,
+                &name,
+                ImagePurpose::Banner,
+                &file,
+                config.upload_max_bytes,
+            )
+            .await
+        }
+        GroupCommand::Members {
+            name,
+            search,
+            limit,
+        } => group_members::members(&store, &name, &search, limit).await,
+        GroupCommand::Staff(command) => group_members::staff(&store, command).await,
+        GroupCommand::Invite { name, actor } => {
+            group_members::invite(&store, &name, &actor, true).await
+        }
+        GroupCommand::Uninvite { name, actor } => {
+            group_members::invite(&store, &name, &actor, false).await
+        }
     };
     store.close().await;
     result
@@ -168,7 +279,12 @@ async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow:
         ("handle", format!("@{}@{}", group.name, urls.authority())),
         ("actor", urls.group(&group.name).to_string()),
         ("posting", group.posting_policy().to_string()),
-        ("approve followers", group.join_mode().to_string()),
+        ("join mode", group.join_mode().to_string()),
+        ("language", group.language.clone()),
+        (
+            "archived",
+            group.archived_at.map(date).unwrap_or_else(|| "no".into()),
+        ),
         ("listed", yes_no(group.discoverable)),
         (
             "followers",
@@ -210,7 +326,20 @@ async fn show(store: &hearth_storage::Store, urls: &Urls, name: &str) -> anyhow:
     Ok(())
 }
 
-async fn find(store: &hearth_storage::Store, name: &str) -> anyhow::Result<hearth_storage::Group> {
+/// A federation context for commands whose changes federate; the running server's workers
+/// deliver what they queue.
+async fn federation(
+    config: &Config,
+    store: &hearth_storage::Store,
+) -> anyhow::Result<hearth_federation::Federation> {
+    Ok(hearth_federation::Federation::new(store.clone(), config.federation()?).await?)
+}
+
+/// The group called `name`, or an error that says how to list groups.
+pub async fn find(
+    store: &hearth_storage::Store,
+    name: &str,
+) -> anyhow::Result<hearth_storage::Group> {
     match store.group_by_name(name).await? {
         Some(group) => Ok(group),
         None => bail!("there is no group named {name:?} (see: hearth group list)"),
@@ -219,7 +348,7 @@ async fn find(store: &hearth_storage::Store, name: &str) -> anyhow::Result<heart
 
 async fn pending(store: &hearth_storage::Store, name: &str) -> anyhow::Result<()> {
     let group = find(store, name).await?;
-    let requests = store.pending_follows(group.id).await?;
+    let requests = store.join_requests(group.id).await?;
     if requests.is_empty() {
         println!("No follow requests are waiting for {}.", group.name);
         return Ok(());
@@ -227,10 +356,16 @@ async fn pending(store: &hearth_storage::Store, name: &str) -> anyhow::Result<()
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(vec!["actor", "handle", "asked"]);
+        .set_header(vec!["actor", "handle", "software", "asked", "answers"]);
     for r in requests {
         let handle = format!("@{}@{}", r.preferred_username.unwrap_or_default(), r.host);
-        table.add_row(vec![r.ap_id, handle, date(r.created_at)]);
+        table.add_row(vec![
+            r.ap_id,
+            handle,
+            r.software.unwrap_or_else(|| "unknown".into()),
+            date(r.created_at),
+            r.answers,
+        ]);
     }
     println!("{table}");
     println!(
@@ -248,7 +383,7 @@ async fn decide(
     approve: bool,
 ) -> anyhow::Result<()> {
     let group = find(store, name).await?;
-    let fed = hearth_federation::Federation::new(store.clone(), config.federation()?).await?;
+    let fed = federation(config, store).await?;
     hearth_federation::groups::decide_follow(&fed, &group, actor, approve).await?;
     let verb = if approve { "Approved" } else { "Refused" };
     println!("{verb} {actor}; the answer will be delivered by the running server's workers.");

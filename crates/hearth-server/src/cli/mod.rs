@@ -4,6 +4,8 @@ pub mod account;
 pub mod db;
 pub mod federation;
 pub mod group;
+pub mod group_edit;
+pub mod group_members;
 pub mod migrate;
 pub mod serve;
 

@@ -278,6 +278,11 @@ impl Hearth {
         )
     }
 
+    /// The server's working directory (a temp dir), for files commands read.
+    pub fn dir_path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Creates a staff account through the command line (`hearth admin create` for admins,
     /// `hearth account create` otherwise), with the password on stdin.
     pub fn create_account(&self, name: &str, password: &str, admin: bool) {
