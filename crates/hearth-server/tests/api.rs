@@ -210,7 +210,90 @@ async fn tokens_lockout_and_revocation() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    Api::login(&hearth, "alice", "a new long password").await;
+    let alice = Api::login(&hearth, "alice", "a new long password").await;
+
+    // Two-factor: once on, logins need the current code.
+    let (status, setup) = alice
+        .call(Method::POST, "/api/v1/me/two-factor", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert!(setup["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let code_now = || {
+        let bytes = totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap();
+        totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            bytes,
+            None,
+            "alice".into(),
+        )
+        .unwrap()
+        .generate_current()
+        .unwrap()
+    };
+    let wrong_code = if code_now() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let (status, body) = alice
+        .call(
+            Method::PUT,
+            "/api/v1/me/two-factor",
+            Some(json!({"secret": secret, "code": wrong_code})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "wrong_code")
+    );
+    let (status, _) = alice
+        .call(
+            Method::PUT,
+            "/api/v1/me/two-factor",
+            Some(json!({"secret": secret, "code": code_now()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let login = |code: Option<&str>| json!({"username": "alice", "password": "a new long password", "code": code});
+    let (status, body) = anonymous
+        .call(Method::POST, "/api/v1/tokens", Some(login(None)))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "code_required")
+    );
+    let (status, body) = anonymous
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(login(Some(wrong_code))),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "wrong_code")
+    );
+    let (status, body) = anonymous
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(login(Some(&code_now()))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (ok, out) = hearth.cli(&["account", "disable-two-factor", "alice"]);
+    assert!(ok, "{out}");
+    let (status, _) = anonymous
+        .call(Method::POST, "/api/v1/tokens", Some(login(None)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -755,6 +838,7 @@ async fn the_openapi_document_lists_every_route() {
         ("/api/v1/tokens", &["post"][..]),
         ("/api/v1/me", &["get"]),
         ("/api/v1/me/password", &["post"]),
+        ("/api/v1/me/two-factor", &["post", "put", "delete"]),
         ("/api/v1/me/tokens", &["get"]),
         ("/api/v1/me/tokens/{id}", &["delete"]),
         ("/api/v1/accounts", &["get", "post"]),

@@ -93,7 +93,8 @@ pub(super) fn new_totp(username: &str, issuer: &str) -> Result<TotpSetup, AuthEr
     let mut bytes = [0u8; 20];
     rand::rng().fill_bytes(&mut bytes);
     let secret = Secret::Raw(bytes.to_vec()).to_encoded().to_string();
-    let totp = totp(&secret, username, issuer)
+    // An issuer may not contain ':' (it separates issuer and account in the URL's label).
+    let totp = totp(&secret, username, &issuer.replace(':', " "))
         .ok_or_else(|| AuthError::Invalid("cannot set up the authenticator".into()))?;
     Ok(TotpSetup {
         secret,

@@ -8,6 +8,7 @@ use axum::Json;
 use super::extract::Body;
 use super::schema::{
     AccountView, ErrorBody, LoginBody, NewAccountBody, NewTokenView, PasswordBody, TokenView,
+    TwoFactorConfirm, TwoFactorSetup,
 };
 use crate::accounts::Permission;
 use crate::http::auth::ApiStaff;
@@ -138,4 +139,47 @@ pub async fn create_account(
         StatusCode::CREATED,
         Json(AccountView::new(&account, Vec::new())),
     ))
+}
+
+/// Start setting up two-factor authentication: a new secret, not active until confirmed.
+#[utoipa::path(post, path = "/api/v1/me/two-factor", tag = "accounts",
+    responses((status = 200, body = TwoFactorSetup), (status = 401, body = ErrorBody)))]
+pub async fn begin_two_factor(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+) -> Result<Json<TwoFactorSetup>, ApiError> {
+    let setup = state
+        .accounts
+        .begin_totp(&staff.account, &state.node_name)?;
+    Ok(Json(TwoFactorSetup {
+        secret: setup.secret,
+        url: setup.url,
+    }))
+}
+
+/// Turn two-factor authentication on with a code made from the new secret. From then on,
+/// logins need a code.
+#[utoipa::path(put, path = "/api/v1/me/two-factor", tag = "accounts", request_body = TwoFactorConfirm,
+    responses((status = 204), (status = 401, body = ErrorBody, description = "Wrong code")))]
+pub async fn enable_two_factor(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Body(body): Body<TwoFactorConfirm>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .accounts
+        .enable_totp(&staff.account, &body.secret, &body.code)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turn two-factor authentication off.
+#[utoipa::path(delete, path = "/api/v1/me/two-factor", tag = "accounts",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn disable_two_factor(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+) -> Result<StatusCode, ApiError> {
+    state.accounts.disable_totp(&staff.account).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

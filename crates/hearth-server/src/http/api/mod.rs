@@ -64,6 +64,11 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         .routes(routes!(accounts::create_token))
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::change_password))
+        .routes(routes!(
+            accounts::begin_two_factor,
+            accounts::enable_two_factor,
+            accounts::disable_two_factor
+        ))
         .routes(routes!(accounts::list_tokens))
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(accounts::list_accounts, accounts::create_account))

@@ -519,3 +519,22 @@ pub struct PasswordBody {
     /// The new one (at least 10 characters).
     pub new_password: String,
 }
+
+/// A second factor being set up: add the secret to an authenticator app, then confirm.
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactorSetup {
+    /// Base32 secret.
+    pub secret: String,
+    /// `otpauth://` URL for authenticator apps.
+    pub url: String,
+}
+
+/// Turning the second factor on: the secret from the setup and a code made from it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorConfirm {
+    /// The secret from `POST /api/v1/me/two-factor`.
+    pub secret: String,
+    /// The current 6-digit code.
+    pub code: String,
+}
