@@ -132,9 +132,8 @@ function png(width, height, pixel) {
   ]);
 }
 
-async function logIn(page, { screenshots = false } = {}) {
+async function logIn(page) {
   await page.goto(`${BASE_URL}/admin/login`);
-  if (screenshots) await screenshot(page, 'login');
   await page.getByLabel('Username').fill(ADMIN_USER);
   await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
   const response = await submit(page, page.getByRole('button', { name: 'Log in' }));
@@ -150,6 +149,8 @@ async function openGroupAdmin(page) {
 async function setup(page) {
   step('a wrong password is refused');
   await page.goto(`${BASE_URL}/admin/login`);
+  await expectVisible(page.getByLabel('Authenticator code'), 'the Authenticator code field');
+  await screenshot(page, 'login');
   await page.getByLabel('Username').fill(ADMIN_USER);
   await page.getByLabel('Password', { exact: true }).fill(`${ADMIN_PASSWORD}-wrong`);
   const refused = await submit(page, page.getByRole('button', { name: 'Log in' }));
@@ -158,7 +159,7 @@ async function setup(page) {
   await screenshot(page, 'login-wrong-password');
 
   step('logging in shows the dashboard');
-  await logIn(page, { screenshots: true });
+  await logIn(page);
   await expectVisible(page.getByRole('link', { name: 'Accounts' }), 'the Accounts link');
   await expectVisible(page.getByRole('link', { name: 'Your account' }), 'the Your account link');
   await screenshot(page, 'dashboard');
@@ -214,6 +215,16 @@ async function setup(page) {
   await expectVisible(page.getByLabel('Remove rule 2'), 'the Remove rule 2 checkbox');
   await screenshot(page, 'rules');
 
+  step(`${ADMIN_USER} becomes the group's owner`);
+  await page.getByRole('link', { name: 'Staff', exact: true }).click();
+  await page.getByLabel('Username').fill(ADMIN_USER);
+  await page.getByLabel('Role').selectOption('owner');
+  const appointed = await submit(page, page.getByRole('button', { name: 'Appoint' }));
+  check(appointed.status() < 400, `appointing answered ${appointed.status()}`);
+  await expectVisible(page.getByRole('status'), 'a confirmation of the appointment');
+  await expectVisible(page.getByRole('cell', { name: ADMIN_USER, exact: true }), `${ADMIN_USER} in the staff table`);
+  await screenshot(page, 'staff');
+
   step('the public group page');
   const publicPage = await page.goto(`${BASE_URL}/groups/${GROUP}`);
   check(publicPage.status() === 200, `the public group page answered ${publicPage.status()}`);
@@ -223,6 +234,8 @@ async function setup(page) {
   await expectVisible(page.getByText(QUESTION), 'the join question');
   await expectText(page.locator('.summary strong'), 'Walks and hikes', 'the Markdown description');
   await checkImages(page);
+  const moderators = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Moderators' }) });
+  await expectText(moderators.getByRole('listitem'), `${ADMIN_USER} Owner`, 'the group owner');
   await screenshot(page, 'public-group');
 
   step('the public home page and its search');
