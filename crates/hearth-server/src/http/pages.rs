@@ -131,7 +131,17 @@ fn matches(needle: &str, group: &GroupSummary) -> bool {
 
 /// The first `max` characters of a Markdown text, as plain text on one line, cut at a word.
 fn excerpt(source: &str, max: usize) -> String {
-    let text = to_text(&markdown(source)).replace('\n', " ");
+    let mut text = String::new();
+    for line in to_text(&markdown(source)).lines() {
+        if !text.is_empty() {
+            text.push_str(if text.ends_with(['.', '!', '?', ':', ';']) {
+                " "
+            } else {
+                " · "
+            });
+        }
+        text.push_str(line);
+    }
     if text.chars().count() <= max {
         return text;
     }
@@ -519,7 +529,10 @@ mod tests {
 
     #[test]
     fn excerpts_are_plain_text_cut_at_a_word() {
-        assert_eq!(excerpt("**Hi** there\n\n- one", 100), "Hi there one");
+        assert_eq!(
+            excerpt("**Hi** there.\n\n- one\n- two", 100),
+            "Hi there. one · two"
+        );
         let long = "word ".repeat(30);
         let cut = excerpt(&long, 32);
         assert!(cut.ends_with("word…") && cut.chars().count() <= 33, "{cut}");
