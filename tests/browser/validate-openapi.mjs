@@ -26,23 +26,7 @@ try {
   process.exit(1);
 }
 
-// OpenAPI 3.1 lets a License object have a name only, but the 3.1 schema that swagger-parser
-// bundles requires `identifier` or `url` (OAI/OpenAPI-Specification#2975, fixed in later
-// schema releases). Check such a document as if it had an identifier, and say so.
 const checked = structuredClone(document);
-const license = checked?.info?.license;
-if (
-  /^3\.1\./.test(String(checked?.openapi)) &&
-  typeof license?.name === 'string' &&
-  license.identifier === undefined &&
-  license.url === undefined
-) {
-  license.identifier = license.name;
-  console.log(
-    'note: info.license has a name only, which OpenAPI 3.1 allows but the bundled schema does not ' +
-      '(OAI/OpenAPI-Specification#2975); an SPDX `identifier` would help clients',
-  );
-}
 
 try {
   // validate() dereferences the document it is given: `checked` is a copy.

@@ -19,6 +19,7 @@ pub mod instances;
 pub mod keys;
 pub mod net;
 pub mod policy;
+pub mod review;
 pub mod settings;
 pub mod signatures;
 pub mod urls;

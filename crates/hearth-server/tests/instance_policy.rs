@@ -83,28 +83,129 @@ async fn a_suspended_instance_is_cut_off_everywhere() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn silenced_posts_are_not_relayed_and_allowlist_mode_refuses_strangers() {
+async fn silenced_posts_wait_for_review_and_allowlist_mode_refuses_strangers() {
     let hearth = Hearth::start().await;
     hearth.create_group("climbing", &["--posting", "anyone"]);
     let group = hearth.group("climbing");
     let inbox = hearth.group_inbox("climbing");
+    let threaded = peer("lemmy").await;
+    let reader = threaded.add_person("reader").await.unwrap();
+    deliver_expect(
+        &threaded,
+        &reader,
+        &inbox,
+        &follow(&threaded, &reader, &group),
+        202,
+    )
+    .await;
     let noisy = peer_on("mastodon", "127.0.0.4").await;
     let loud = noisy.add_person("loud").await.unwrap();
     let (ok, out) = hearth.cli(&["federation", "block", "127.0.0.4", "--severity", "silence"]);
     assert!(ok, "{out}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     deliver_expect(&noisy, &loud, &inbox, &follow(&noisy, &loud, &group), 202).await;
-    let (post, _) = mention_post(&noisy, &loud, &group, "climbing", "BUY NOW", None);
-    let body = deliver_expect(&noisy, &loud, &inbox, &post, 422).await;
-    assert!(body.contains("limited"), "{body}");
+
+    // A silenced instance's post is accepted, held, and not relayed.
+    let (post, _) = mention_post(
+        &noisy,
+        &loud,
+        &group,
+        "climbing",
+        "Meetup on Saturday",
+        None,
+    );
+    deliver_expect(&noisy, &loud, &inbox, &post, 202).await;
+    let post_id = post["id"].as_str().unwrap().to_owned();
+    let (ok, list) = hearth.cli(&["group", "review", "list", "climbing"]);
+    assert!(ok && list.contains("127.0.0.4"), "{list}");
+    let held_id = list
+        .lines()
+        .find(|l| l.contains("127.0.0.4"))
+        .and_then(|l| {
+            l.split(|c: char| !c.is_ascii_digit())
+                .find(|p| !p.is_empty())
+        })
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        !threaded
+            .received()
+            .iter()
+            .any(|x| announces(&x.activity, &post_id)),
+        "a held post is not relayed"
+    );
+    // Approved, it is announced exactly as it arrived.
+    let (ok, out) = hearth.cli(&["group", "review", "approve", "climbing", &held_id]);
+    assert!(ok, "{out}");
+    let got = wait_received(&threaded, "the approved post's Announce", |r| {
+        r.iter().any(|x| announces(&x.activity, &post_id))
+    })
+    .await;
+    let announce = got
+        .iter()
+        .find(|x| announces(&x.activity, &post_id))
+        .unwrap();
+    assert_eq!(announce.activity["object"], post);
+    let (ok, out) = hearth.cli(&["group", "review", "approve", "climbing", &held_id]);
+    assert!(
+        !ok && out.contains("no post"),
+        "a decided post cannot be decided again: {out}"
+    );
+
+    // Rejected through the API, its author is told why by a direct message.
+    hearth.create_account("mod", "a long enough password", true);
+    let (ok, token) = hearth.cli_stdout(&["account", "token", "mod"]);
+    assert!(ok, "{token}");
+    let (spam, _) = mention_post(&noisy, &loud, &group, "climbing", "BUY NOW", None);
+    deliver_expect(&noisy, &loud, &inbox, &spam, 202).await;
+    let held: serde_json::Value = hearth
+        .client
+        .get(hearth.url("/api/v1/groups/climbing/held"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(held.as_array().unwrap().len(), 1, "{held}");
+    assert_eq!(
+        held[0]["content"].as_str().unwrap().contains("BUY NOW"),
+        true
+    );
+    let id = held[0]["id"].as_i64().unwrap();
+    let decided = hearth
+        .client
+        .post(hearth.url(&format!("/api/v1/groups/climbing/held/{id}/decision")))
+        .bearer_auth(token.trim())
+        .json(&serde_json::json!({"approve": false, "reason": "Advertising is off-topic"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 200);
+    wait_received(&noisy, "the rejection notice", |r| {
+        r.iter().any(|x| {
+            x.activity["type"] == "Create"
+                && x.activity["object"]["content"]
+                    .as_str()
+                    .is_some_and(|c| c.replace("&#32;", " ").contains("Advertising is off-topic"))
+        })
+    })
+    .await;
+    let spam_id = spam["id"].as_str().unwrap().to_owned();
+    assert!(!threaded
+        .received()
+        .iter()
+        .any(|x| announces(&x.activity, &spam_id)));
 
     let (ok, out) = hearth.cli(&["federation", "allow", "127.0.0.5"]);
     assert!(ok, "{out}");
     let (ok, out) = hearth.cli(&["federation", "mode", "allowlist"]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("Removed 1 follow"),
-        "the silenced, unlisted instance is cut off: {out}"
+        out.contains("Removed 2 follow"),
+        "the silenced and the unlisted instances are cut off: {out}"
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let listed = peer_on("mastodon", "127.0.0.5").await;

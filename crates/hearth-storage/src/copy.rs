@@ -54,6 +54,7 @@ pub const TABLES: &[&str] = &[
     "group_rules",
     "media",
     "invites",
+    "held_posts",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

@@ -57,6 +57,19 @@ pub enum Change {
         /// What they answered.
         answers: String,
     },
+    /// Hold a post for review (ignored if the group already holds it).
+    HoldPost(crate::held::NewHeldPost),
+    /// Record a moderator's decision on a held post; only an open one is decided.
+    DecideHeldPost {
+        /// The held post.
+        id: i64,
+        /// `approved` or `rejected`.
+        decision: String,
+        /// Who decided.
+        decided_by: String,
+        /// Why.
+        reason: String,
+    },
     /// Remove a follow.
     Unfollow {
         /// The group.
@@ -222,6 +235,23 @@ impl Store {
                     Change::FollowAnswers { group_id, actor_id, answers } => {
                         sqlx::query("UPDATE follows SET answers = $3 WHERE group_id = $1 AND actor_id = $2")
                             .bind(group_id).bind(actor_id).bind(answers).execute(&mut *tx).await?;
+                    }
+                    Change::HoldPost(held) => {
+                        sqlx::query(
+                            "INSERT INTO held_posts (group_id, author_id, object_ap_id, activity, object, reason, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (group_id, object_ap_id) DO NOTHING",
+                        )
+                        .bind(held.group_id).bind(held.author_id).bind(&held.object_ap_id)
+                        .bind(&held.activity).bind(&held.object).bind(&held.reason).bind(now)
+                        .execute(&mut *tx).await?;
+                    }
+                    Change::DecideHeldPost { id, decision, decided_by, reason } => {
+                        sqlx::query(
+                            "UPDATE held_posts SET decided_at = $2, decision = $3, decided_by = $4, decision_reason = $5 \
+                             WHERE id = $1 AND decided_at IS NULL",
+                        )
+                        .bind(id).bind(now).bind(decision).bind(decided_by).bind(reason)
+                        .execute(&mut *tx).await?;
                     }
                     Change::Unfollow { group_id, actor_id } => {
                         sqlx::query("DELETE FROM follows WHERE group_id = $1 AND actor_id = $2")

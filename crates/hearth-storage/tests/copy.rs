@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
 use hearth_storage::{
     copy_database, Change, CopyError, CopyProgress, CopyReport, FollowState, GroupRole, JoinMode,
-    LocalKeys, Media, NewActor, NewGroup, NewOutbound, NewPost, PostingPolicy, Recipients,
-    RuleInput, Store, UnitOfWork,
+    LocalKeys, Media, NewActor, NewGroup, NewHeldPost, NewOutbound, NewPost, PostingPolicy,
+    Recipients, RuleInput, Store, UnitOfWork,
 };
 
 /// What `populate` made, to look it up again.
@@ -29,7 +29,7 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 21] = [
+const EXPECTED: [(&str, u64); 22] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
@@ -51,6 +51,7 @@ const EXPECTED: [(&str, u64); 21] = [
     ("group_rules", 2),
     ("media", 1),
     ("invites", 1),
+    ("held_posts", 1),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
@@ -356,6 +357,21 @@ async fn populate(store: &Store) -> Fixture {
         .add_invite(chess, ACTORS[1], Some(admin.id))
         .await
         .unwrap();
+    store
+        .commit(&UnitOfWork {
+            received: None,
+            changes: vec![Change::HoldPost(NewHeldPost {
+                group_id: climbing,
+                author_id: carol.id,
+                object_ap_id: "https://c.example/notes/held".into(),
+                activity: r#"{"type":"Create"}"#.into(),
+                object: r#"{"type":"Note"}"#.into(),
+                reason: "c.example is limited".into(),
+            })],
+            outbound: Vec::new(),
+        })
+        .await
+        .unwrap();
     Fixture {
         climbing,
         chess,
@@ -378,6 +394,7 @@ async fn snapshot(store: &Store, fx: &Fixture) -> String {
     writeln!(w, "{:?}", store.group_staff(fx.climbing).await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.media("icon-1").await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.invites(fx.chess).await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.open_held_posts(fx.climbing).await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.local_keys("instance").await.unwrap()).unwrap();
     for ap_id in ACTORS {
         writeln!(w, "{:?}", store.actor_by_ap_id(ap_id).await.unwrap()).unwrap();

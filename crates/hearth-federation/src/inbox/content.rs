@@ -2,7 +2,8 @@
 
 use hearth_moderation::{may_post, Decision, PostKind, Poster};
 use hearth_storage::{
-    Change, FollowerFlavor, Group, NewOutbound, NewPost, Post, Recipients, UnitOfWork,
+    Actor, Change, FollowerFlavor, Group, NewHeldPost, NewOutbound, NewPost, Post, Recipients,
+    UnitOfWork,
 };
 use serde_json::Value;
 use url::Url;
@@ -97,14 +98,6 @@ pub(super) async fn create(
     fed: &Federation,
     inbound: &Inbound<'_>,
 ) -> Result<Option<Handled>, Rejection> {
-    if let hearth_moderation::Verdict::Federate { silenced: true, .. } =
-        fed.judge_host(&inbound.actor.host)
-    {
-        return Err(Rejection::unprocessable(format!(
-            "{} is limited by this server's admins: its posts are not relayed",
-            inbound.actor.host
-        )));
-    }
     let object = object_of(fed, inbound).await?;
     let kind = kind_of(&object).unwrap_or("");
     if !POST_TYPES.contains(&kind) {
@@ -178,18 +171,84 @@ pub(super) async fn create(
         return Err(Rejection::forbidden(reason));
     }
 
-    let content = content_of(&object);
-    let title = match post_kind {
-        PostKind::Thread => title_of(&object, &content),
-        PostKind::Reply => str_of(&object, "name").map(str::to_owned),
+    if let hearth_moderation::Verdict::Federate { silenced: true, .. } =
+        fed.judge_host(&inbound.actor.host)
+    {
+        let held = NewHeldPost {
+            group_id: group.id,
+            author_id: inbound.actor.id,
+            object_ap_id: object_id.clone(),
+            activity: inbound.raw.to_owned(),
+            object: object.to_string(),
+            reason: format!("{} is limited by this server's admins", inbound.actor.host),
+        };
+        let work = UnitOfWork {
+            received: Some(inbound.dedupe_key.clone()),
+            changes: vec![Change::HoldPost(held)],
+            outbound: Vec::new(),
+        };
+        return Ok(Some(Handled::new(
+            work,
+            format!("{object_id} held for review in {}", group.name),
+        )));
+    }
+
+    let accepted = accepted_post(
+        fed,
+        &group,
+        &object,
+        parent.as_ref(),
+        inbound.raw,
+        &inbound.actor,
+    );
+    let work = UnitOfWork {
+        received: Some(inbound.dedupe_key.clone()),
+        changes: vec![Change::CreatePost(accepted.post)],
+        outbound: accepted.outbound,
     };
-    let new_post = NewPost {
+    let what = if post_kind == PostKind::Thread {
+        "new thread"
+    } else {
+        "reply"
+    };
+    Ok(Some(Handled::new(
+        work,
+        format!("{what} {object_id} in {}", group.name),
+    )))
+}
+
+/// A post a group takes in: the row to store and the announces to queue.
+pub(crate) struct AcceptedPost {
+    /// The post.
+    pub post: NewPost,
+    /// `Announce` of the `Create` for threaded followers, and a boost of a new thread for
+    /// microblog followers.
+    pub outbound: Vec<NewOutbound>,
+}
+
+/// What accepting `object` (sent in the `Create` `raw_activity` by `author`) into `group`
+/// stores and sends. `parent` is the stored post it replies to, if any.
+pub(crate) fn accepted_post(
+    fed: &Federation,
+    group: &Group,
+    object: &Value,
+    parent: Option<&Post>,
+    raw_activity: &str,
+    author: &Actor,
+) -> AcceptedPost {
+    let object_id = str_of(object, "id").unwrap_or_default().to_owned();
+    let content = content_of(object);
+    let title = match parent {
+        None => title_of(object, &content),
+        Some(_) => str_of(object, "name").map(str::to_owned),
+    };
+    let post = NewPost {
         ap_id: object_id.clone(),
         group_id: group.id,
-        author_id: inbound.actor.id,
-        kind: kind.to_owned(),
-        in_reply_to: parent.as_ref().map(|p| p.ap_id.clone()),
-        thread_id: parent.as_ref().and_then(|p| p.thread_id),
+        author_id: author.id,
+        kind: kind_of(object).unwrap_or("Note").to_owned(),
+        in_reply_to: parent.map(|p| p.ap_id.clone()),
+        thread_id: parent.and_then(|p| p.thread_id),
         title,
         content,
         url: first_url(object.get("url")).map(str::to_owned),
@@ -197,12 +256,12 @@ pub(super) async fn create(
         published: parse_time(object.get("published")).unwrap_or_else(hearth_storage::now_ms),
     };
     let mut outbound = vec![announce_to_threaded(
-        &group,
-        announce::announce_activity(fed.urls(), &group, inbound.raw),
+        group,
+        announce::announce_activity(fed.urls(), group, raw_activity),
         "Create",
     )];
-    if post_kind == PostKind::Thread {
-        let boost = announce::boost(fed.urls(), &group, &object_id, &inbound.actor.ap_id);
+    if parent.is_none() {
+        let boost = announce::boost(fed.urls(), group, &object_id, &author.ap_id);
         outbound.push(NewOutbound {
             ap_id: boost.id,
             group_id: Some(group.id),
@@ -215,20 +274,7 @@ pub(super) async fn create(
             }],
         });
     }
-    let work = UnitOfWork {
-        received: Some(inbound.dedupe_key.clone()),
-        changes: vec![Change::CreatePost(new_post)],
-        outbound,
-    };
-    let what = if post_kind == PostKind::Thread {
-        "new thread"
-    } else {
-        "reply"
-    };
-    Ok(Some(Handled::new(
-        work,
-        format!("{what} {object_id} in {}", group.name),
-    )))
+    AcceptedPost { post, outbound }
 }
 
 /// The stored post an `Update`/`Delete` targets, checked to be the sender's own.

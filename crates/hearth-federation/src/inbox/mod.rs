@@ -6,7 +6,7 @@
 //! does not match (rotation) → dispatch by type → one transaction (see
 //! [`hearth_storage::UnitOfWork`]).
 
-mod content;
+pub(crate) mod content;
 mod follow;
 mod reactions;
 mod target;

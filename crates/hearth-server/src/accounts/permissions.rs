@@ -19,6 +19,8 @@ pub enum Permission {
     ManageStaff,
     /// Accept or reject join requests; invite.
     ManageMembers,
+    /// Approve or reject posts held for review.
+    ReviewPosts,
 }
 
 impl Permission {
@@ -26,7 +28,7 @@ impl Permission {
         match self {
             Permission::AdministerInstance => None,
             Permission::ViewGroup => Some(GroupRole::Manager),
-            Permission::ManageMembers => Some(GroupRole::Moderator),
+            Permission::ManageMembers | Permission::ReviewPosts => Some(GroupRole::Moderator),
             Permission::EditGroup | Permission::ManageStaff => Some(GroupRole::Owner),
         }
     }
@@ -43,6 +45,9 @@ impl Permission {
             }
             Permission::ManageMembers => {
                 "only the group's moderators, owners and instance admins can manage members"
+            }
+            Permission::ReviewPosts => {
+                "only the group's moderators, owners and instance admins can review held posts"
             }
         }
     }

@@ -9,7 +9,7 @@ use hearth_federation::groups::{create_group, GroupRequest};
 use hearth_federation::Urls;
 use hearth_storage::{JoinMode, PostingPolicy};
 
-use super::{group_edit, group_members};
+use super::{group_edit, group_members, group_review};
 use crate::config::Config;
 use crate::uploads::ImagePurpose;
 
@@ -124,6 +124,9 @@ pub enum GroupCommand {
         /// The actor's id, e.g. https://mastodon.example/users/alice
         actor: String,
     },
+    /// Posts held for review (from silenced instances): list, approve, reject.
+    #[command(subcommand)]
+    Review(super::group_review::ReviewCommand),
     /// Withdraw an invitation.
     Uninvite {
         /// The group's name.
@@ -221,6 +224,9 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
             limit,
         } => group_members::members(&store, &name, &search, limit).await,
         GroupCommand::Staff(command) => group_members::staff(&store, command).await,
+        GroupCommand::Review(command) => {
+            group_review::run(&federation(&config, &store).await?, command).await
+        }
         GroupCommand::Invite { name, actor } => {
             group_members::invite(&store, &name, &actor, true).await
         }

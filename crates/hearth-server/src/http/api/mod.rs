@@ -8,6 +8,7 @@ mod accounts;
 mod extract;
 mod groups;
 mod members;
+mod review;
 mod schema;
 mod staff;
 
@@ -28,14 +29,14 @@ use super::AppState;
     info(
         title = "Hearth API",
         description = "Run a Hearth instance from scripts: groups, rules, members, join requests, staff and accounts.",
-        license(name = "AGPL-3.0-only")
+        license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only")
     ),
     modifiers(&BearerAuth),
     security(("token" = [])),
     tags(
         (name = "accounts", description = "Staff accounts, passwords and API tokens"),
         (name = "groups", description = "Groups, their profile, rules and images"),
-        (name = "members", description = "Members, join requests and invitations"),
+        (name = "members", description = "Members, join requests, invitations and posts held for review"),
         (name = "staff", description = "Who runs each group"),
     )
 )]
@@ -86,6 +87,8 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
             members::create_invite,
             members::delete_invite
         ))
+        .routes(routes!(review::list_held))
+        .routes(routes!(review::decide_held))
         .routes(routes!(staff::list_staff))
         .routes(routes!(staff::appoint, staff::dismiss))
         .split_for_parts();

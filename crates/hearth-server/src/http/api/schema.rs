@@ -538,3 +538,58 @@ pub struct TwoFactorConfirm {
     /// The current 6-digit code.
     pub code: String,
 }
+
+/// A post held for review.
+#[derive(Serialize, ToSchema)]
+pub struct HeldPostView {
+    /// Id, for deciding.
+    pub id: i64,
+    /// The author's actor id.
+    pub author: String,
+    /// `@user@host`, when the username is known.
+    pub author_handle: Option<String>,
+    /// The post's id.
+    pub object: String,
+    /// The post's content (HTML, sanitised).
+    pub content: String,
+    /// Why it was held.
+    pub reason: String,
+    /// When it arrived.
+    pub received_at: String,
+    /// `approved` or `rejected`, once decided.
+    pub decision: Option<String>,
+}
+
+impl From<hearth_storage::HeldPost> for HeldPostView {
+    fn from(h: hearth_storage::HeldPost) -> Self {
+        let content = serde_json::from_str::<serde_json::Value>(&h.object)
+            .ok()
+            .and_then(|o| o.get("content").and_then(|c| c.as_str()).map(str::to_owned))
+            .map(|c| hearth_federation::html::sanitize(&c))
+            .unwrap_or_default();
+        HeldPostView {
+            id: h.id,
+            author_handle: h
+                .author_username
+                .as_ref()
+                .map(|u| format!("@{u}@{}", h.author_host)),
+            author: h.author_ap_id,
+            object: h.object_ap_id,
+            content,
+            reason: h.reason,
+            received_at: time(h.created_at),
+            decision: h.decision,
+        }
+    }
+}
+
+/// A decision on a held post.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// `true` publishes it (the group announces it); `false` rejects it.
+    pub approve: bool,
+    /// Why; sent to the author when the post is rejected.
+    #[serde(default)]
+    pub reason: String,
+}
