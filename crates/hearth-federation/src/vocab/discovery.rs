@@ -1,5 +1,6 @@
 //! WebFinger, host-meta and NodeInfo documents.
 
+use hearth_moderation::transparency::PublishedRule;
 use hearth_storage::InstanceStats;
 use serde_json::{json, Value};
 use url::Url;
@@ -67,14 +68,21 @@ pub fn nodeinfo_links(urls: &Urls) -> Value {
     json!({"links": [link("2.0"), link("2.1")]})
 }
 
-/// A NodeInfo document (`version` is "2.0" or "2.1") with real usage numbers.
-pub fn nodeinfo(version: &str, node_name: &str, stats: &InstanceStats) -> Value {
+/// A NodeInfo document (`version` is "2.0" or "2.1") with real usage numbers. When the admins
+/// publish their domain rules, `metadata.federation` lists them in the shape Pleroma and Akkoma
+/// use (`mrf_simple` and `mrf_simple_info`), which fediverse observatories read.
+pub fn nodeinfo(
+    version: &str,
+    node_name: &str,
+    stats: &InstanceStats,
+    federation: Option<(&str, &[PublishedRule])>,
+) -> Value {
     let mut software = json!({"name": "hearth", "version": env!("CARGO_PKG_VERSION")});
     if version == "2.1" {
         software["repository"] = json!(env!("CARGO_PKG_REPOSITORY"));
         software["homepage"] = json!(env!("CARGO_PKG_REPOSITORY"));
     }
-    json!({
+    let mut doc = json!({
         "version": version,
         "software": software,
         "protocols": ["activitypub"],
@@ -95,5 +103,47 @@ pub fn nodeinfo(version: &str, node_name: &str, stats: &InstanceStats) -> Value 
             "members": stats.members,
             "usersAre": "local group actors; members are remote accounts"
         }
+    });
+    if let Some((mode, rules)) = federation {
+        doc["metadata"]["federation"] = federation_metadata(mode, rules);
+    }
+    doc
+}
+
+fn federation_metadata(mode: &str, rules: &[PublishedRule]) -> Value {
+    let domains = |pick: &dyn Fn(&PublishedRule) -> bool| -> Vec<&str> {
+        rules
+            .iter()
+            .filter(|r| pick(r))
+            .map(|r| r.domain.as_str())
+            .collect()
+    };
+    let reasons = |pick: &dyn Fn(&PublishedRule) -> bool| -> Value {
+        let map: serde_json::Map<String, Value> = rules
+            .iter()
+            .filter(|r| pick(r) && !r.reason.is_empty())
+            .map(|r| (r.domain.clone(), json!({"reason": r.reason})))
+            .collect();
+        Value::Object(map)
+    };
+    let suspended = |r: &PublishedRule| r.severity == "suspend";
+    let silenced = |r: &PublishedRule| r.severity == "silence";
+    let media = |r: &PublishedRule| r.reject_media;
+    let reports = |r: &PublishedRule| r.reject_reports;
+    json!({
+        "mode": mode,
+        "mrf_policies": ["SimplePolicy"],
+        "mrf_simple": {
+            "reject": domains(&suspended),
+            "federated_timeline_removal": domains(&silenced),
+            "media_removal": domains(&media),
+            "report_removal": domains(&reports),
+        },
+        "mrf_simple_info": {
+            "reject": reasons(&suspended),
+            "federated_timeline_removal": reasons(&silenced),
+            "media_removal": reasons(&media),
+            "report_removal": reasons(&reports),
+        },
     })
 }

@@ -4,11 +4,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use hearth_federation::policy::MODE_SETTING;
 use hearth_federation::vocab::discovery;
+use hearth_moderation::transparency::Visibility;
 use serde::Deserialize;
 
 use super::error::ApiError;
 use super::negotiate::json_with_type;
+use super::transparency::published_rules;
 use super::AppState;
 
 /// The `resource` parameter.
@@ -104,7 +107,16 @@ pub async fn nodeinfo(
         .store()
         .instance_stats(hearth_storage::now_ms())
         .await?;
-    let doc = discovery::nodeinfo(version, &state.node_name, &stats);
+    let (visibility, rules) = published_rules(state.fed.store()).await?;
+    let mode = state
+        .fed
+        .store()
+        .setting(MODE_SETTING)
+        .await?
+        .unwrap_or_else(|| "open".into());
+    let federation =
+        (visibility != Visibility::Hidden).then_some((mode.as_str(), rules.as_slice()));
+    let doc = discovery::nodeinfo(version, &state.node_name, &stats, federation);
     let media_type = if version == "2.1" {
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\""
     } else {

@@ -8,6 +8,7 @@ mod discovery;
 mod error;
 mod negotiate;
 mod pages;
+mod transparency;
 
 use std::sync::Arc;
 
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         // Pages.
         .route("/", get(pages::home))
+        .route("/about", get(pages::about))
         .route("/groups/{name}/threads/{id}", get(pages::thread))
         .route("/media/{id}", get(pages::media))
         .route("/static/hearth.css", get(pages::stylesheet))

@@ -32,6 +32,7 @@ impl Pages {
             ("group.html", include_str!("../../templates/group.html")),
             ("thread.html", include_str!("../../templates/thread.html")),
             ("error.html", include_str!("../../templates/error.html")),
+            ("about.html", include_str!("../../templates/about.html")),
         ]
         .into_iter()
         .chain(super::admin::TEMPLATES.iter().copied())
@@ -183,6 +184,37 @@ pub async fn home(State(state): State<AppState>, Query(query): Query<HomeQuery>)
         .collect();
     let ctx = context! { groups => found, q, listed => listed.len() };
     state.pages.render(&state, "home.html", ctx)
+}
+
+/// `GET /about`: the instance, how it federates, and (when the admins publish it) the
+/// servers it limits, with public reasons only.
+pub async fn about(State(state): State<AppState>) -> Response {
+    let store = state.fed.store();
+    let loaded = async {
+        let groups = store.list_groups().await?;
+        let (visibility, rules) = super::transparency::published_rules(store).await?;
+        let mode = store
+            .setting(hearth_federation::policy::MODE_SETTING)
+            .await?
+            .unwrap_or_else(|| "open".into());
+        Ok::<_, hearth_storage::StoreError>((groups, visibility, rules, mode))
+    }
+    .await;
+    let (groups, visibility, rules, mode) = match loaded {
+        Ok(loaded) => loaded,
+        Err(err) => return unavailable(&state, err),
+    };
+    let listed = groups
+        .iter()
+        .filter(|g| g.discoverable && g.archived_at.is_none())
+        .count();
+    let ctx = context! {
+        groups => listed,
+        visibility => visibility.as_str(),
+        rules,
+        mode,
+    };
+    state.pages.render(&state, "about.html", ctx)
 }
 
 /// `GET /media/{id}`: an uploaded image, cacheable for ever (a new upload gets a new id).
