@@ -98,6 +98,7 @@ fn flash_cookie(value: String, max_age: time::Duration) -> Cookie<'static> {
 
 /// A `303 See Other` to `to` (a local path made by this module), showing `message` there.
 pub(super) fn done(to: &str, message: &str) -> Response {
+    let message: String = message.chars().take(MAX_FLASH_CHARS).collect();
     let encoded: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
     let jar = CookieJar::new().add(flash_cookie(encoded, time::Duration::minutes(1)));
     (jar, Redirect::to(to)).into_response()
