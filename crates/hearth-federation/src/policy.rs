@@ -124,4 +124,53 @@ impl Federation {
         }
         self.store().cut_off_hosts(&refused).await
     }
+
+    /// `input` as a rule's domain (normalised), refusing this server's own domain.
+    pub fn rule_domain(&self, input: &str) -> Result<String, String> {
+        let domain = hearth_moderation::instances::normalize_domain(input)?;
+        let own = hearth_moderation::instances::hostname_of(&self.urls().authority());
+        if domain == own {
+            return Err(format!("{domain} is this server's own domain"));
+        }
+        Ok(domain)
+    }
+}
+
+/// What an admin decides about one domain by hand.
+#[derive(Debug, Clone)]
+pub struct ManualRule {
+    /// The domain (normalised).
+    pub domain: String,
+    /// What applies to it.
+    pub severity: hearth_moderation::Severity,
+    /// The reason shown publicly.
+    pub public_comment: String,
+    /// The reason only staff see.
+    pub private_comment: String,
+    /// Hide its media.
+    pub reject_media: bool,
+    /// Ignore its reports.
+    pub reject_reports: bool,
+    /// How long the rule lasts, in ms, if it expires.
+    pub expires_in_ms: Option<i64>,
+}
+
+impl ManualRule {
+    /// The stored rule, made now by `created_by`.
+    pub fn into_policy(self, created_by: &str) -> hearth_storage::DomainPolicy {
+        let now = hearth_storage::now_ms();
+        hearth_storage::DomainPolicy {
+            domain: self.domain,
+            severity: self.severity.as_str().into(),
+            reject_media: self.reject_media,
+            reject_reports: self.reject_reports,
+            public_comment: self.public_comment,
+            private_comment: self.private_comment,
+            source: "manual".into(),
+            expires_at: self.expires_in_ms.map(|ms| now + ms),
+            created_by: created_by.to_owned(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }

@@ -308,3 +308,180 @@ async fn shared_blocklists_are_imported_whole_or_not_at_all() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_decide_through_the_api_and_may_publish_their_list() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("climbing", &[]);
+    let group = hearth.group("climbing");
+    let inbox = hearth.group_inbox("climbing");
+    let bad = peer_on("lemmy", "127.0.0.2").await;
+    let troll = bad.add_person("troll").await.unwrap();
+    deliver_expect(&bad, &troll, &inbox, &follow(&bad, &troll, &group), 202).await;
+    hearth.create_account("alice", "correct horse battery", true);
+    hearth.create_account("mo", "another long password", false);
+    let token = |name: &str| {
+        let (ok, out) = hearth.cli_stdout(&["account", "token", name]);
+        assert!(ok, "{out}");
+        out.trim().to_owned()
+    };
+    let (admin, staff) = (token("alice"), token("mo"));
+    let call =
+        |method: reqwest::Method, path: &str, token: &str, body: Option<serde_json::Value>| {
+            let mut request = hearth
+                .client
+                .request(method, hearth.url(path))
+                .bearer_auth(token.to_owned());
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                (
+                    status,
+                    serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default(),
+                )
+            }
+        };
+    use reqwest::Method;
+    use serde_json::json;
+
+    let suspend = json!({"severity": "suspend", "public_comment": "harassment", "private_comment": "ticket 12"});
+    let (status, body) = call(
+        Method::PUT,
+        "/api/v1/federation/domains/127.0.0.2",
+        &staff,
+        Some(suspend.clone()),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, body) = call(
+        Method::PUT,
+        "/api/v1/federation/domains/127.0.0.1",
+        &admin,
+        Some(suspend.clone()),
+    )
+    .await;
+    assert_eq!(status, 422, "the own domain is refused: {body}");
+    let (status, body) = call(
+        Method::PUT,
+        "/api/v1/federation/domains/127.0.0.2",
+        &admin,
+        Some(json!({"severity": "obliterate"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = call(
+        Method::PUT,
+        "/api/v1/federation/domains/127.0.0.2",
+        &admin,
+        Some(suspend),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["follows_removed"], 1);
+    assert_eq!(hearth.follower_count("climbing").await, 0);
+    let (_, rules) = call(Method::GET, "/api/v1/federation/domains", &admin, None).await;
+    assert_eq!(rules[0]["domain"], "127.0.0.2");
+    assert_eq!(rules[0]["private_comment"], "ticket 12");
+    assert_eq!(rules[0]["created_by"], "staff:alice");
+    let (_, log) = call(Method::GET, "/api/v1/federation/modlog", &admin, None).await;
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor"] == "staff:alice" && e["target"] == "127.0.0.2"),
+        "{log}"
+    );
+    let (status, health) = call(Method::GET, "/api/v1/federation/health", &admin, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        health.as_array().unwrap().iter().any(|h| h["host"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.2")
+            && h["policy"] == "refused"),
+        "{health}"
+    );
+
+    // The list is private until the admins publish it; private comments never are.
+    let (_, page) = hearth.get_html("/about").await;
+    assert!(
+        page.contains("do not publish") && !page.contains("127.0.0.2"),
+        "{page}"
+    );
+    let nodeinfo = hearth.get_json(&hearth.url("/nodeinfo/2.1")).await;
+    assert!(nodeinfo["metadata"]["federation"].is_null());
+    let (status, _) = call(
+        Method::PUT,
+        "/api/v1/federation/visibility",
+        &admin,
+        Some(json!({"value": "public"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, page) = hearth.get_html("/about").await;
+    assert!(
+        page.contains("127.0.0.2") && page.contains("harassment") && !page.contains("ticket 12"),
+        "{page}"
+    );
+    let nodeinfo = hearth.get_json(&hearth.url("/nodeinfo/2.1")).await;
+    let federation = &nodeinfo["metadata"]["federation"];
+    assert_eq!(federation["mrf_simple"]["reject"], json!(["127.0.0.2"]));
+    assert_eq!(
+        federation["mrf_simple_info"]["reject"]["127.0.0.2"]["reason"],
+        "harassment"
+    );
+    let (status, _) = call(
+        Method::PUT,
+        "/api/v1/federation/visibility",
+        &admin,
+        Some(json!({"value": "obfuscated"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, page) = hearth.get_html("/about").await;
+    assert!(!page.contains("127.0.0.2") && page.contains("*"), "{page}");
+    let (status, _) = call(
+        Method::PUT,
+        "/api/v1/federation/visibility",
+        &admin,
+        Some(json!({"value": "everything"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    let (status, _) = call(
+        Method::DELETE,
+        "/api/v1/federation/domains/127.0.0.2?reason=apologised",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = call(
+        Method::DELETE,
+        "/api/v1/federation/domains/127.0.0.2",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, mode) = call(Method::GET, "/api/v1/federation/mode", &admin, None).await;
+    assert_eq!(mode["value"], "open");
+    let (status, _) = call(
+        Method::PUT,
+        "/api/v1/federation/mode",
+        &admin,
+        Some(json!({"value": "allowlist"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, mode) = call(Method::GET, "/api/v1/federation/mode", &admin, None).await;
+    assert_eq!(mode["value"], "allowlist");
+}

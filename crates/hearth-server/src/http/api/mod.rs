@@ -6,6 +6,7 @@
 
 mod accounts;
 mod extract;
+mod federation;
 mod groups;
 mod members;
 mod review;
@@ -38,6 +39,7 @@ use super::AppState;
         (name = "groups", description = "Groups, their profile, rules and images"),
         (name = "members", description = "Members, join requests, invitations and posts held for review"),
         (name = "staff", description = "Who runs each group"),
+        (name = "federation", description = "Which instances this one federates with (instance admins)"),
     )
 )]
 struct ApiDoc;
@@ -89,6 +91,12 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         ))
         .routes(routes!(review::list_held))
         .routes(routes!(review::decide_held))
+        .routes(routes!(federation::list_domains))
+        .routes(routes!(federation::put_domain, federation::delete_domain))
+        .routes(routes!(federation::get_mode, federation::put_mode))
+        .routes(routes!(federation::put_visibility))
+        .routes(routes!(federation::health))
+        .routes(routes!(federation::modlog))
         .routes(routes!(staff::list_staff))
         .routes(routes!(staff::appoint, staff::dismiss))
         .split_for_parts();

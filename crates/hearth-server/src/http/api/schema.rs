@@ -593,3 +593,135 @@ pub struct ReviewBody {
     #[serde(default)]
     pub reason: String,
 }
+
+/// A rule about another domain.
+#[derive(Serialize, ToSchema)]
+pub struct DomainRuleView {
+    /// The domain (`example.com` covers its subdomains; `*.example.com` only them).
+    pub domain: String,
+    /// `suspend`, `silence`, `noop` or `allow`.
+    pub severity: String,
+    /// Its media is not shown.
+    pub reject_media: bool,
+    /// Its reports are ignored.
+    pub reject_reports: bool,
+    /// The reason shown publicly (when the list is published).
+    pub public_comment: String,
+    /// The reason only staff see.
+    pub private_comment: String,
+    /// `manual`, or the subscription it came from.
+    pub source: String,
+    /// When it lapses, if it does.
+    pub expires_at: Option<String>,
+    /// Who made it.
+    pub created_by: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+impl From<hearth_storage::DomainPolicy> for DomainRuleView {
+    fn from(p: hearth_storage::DomainPolicy) -> Self {
+        DomainRuleView {
+            domain: p.domain,
+            severity: p.severity,
+            reject_media: p.reject_media,
+            reject_reports: p.reject_reports,
+            public_comment: p.public_comment,
+            private_comment: p.private_comment,
+            source: p.source,
+            expires_at: p.expires_at.map(time),
+            created_by: p.created_by,
+            updated_at: time(p.updated_at),
+        }
+    }
+}
+
+/// A rule to set on a domain.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainRuleBody {
+    /// `suspend`, `silence`, `noop` or `allow`.
+    pub severity: String,
+    /// The reason shown publicly; also recorded in the modlog.
+    #[serde(default)]
+    pub public_comment: String,
+    /// The reason only staff see.
+    #[serde(default)]
+    pub private_comment: String,
+    /// Hide its media.
+    #[serde(default)]
+    pub reject_media: bool,
+    /// Ignore its reports.
+    #[serde(default)]
+    pub reject_reports: bool,
+    /// Lift the rule by itself after this many seconds.
+    pub expires_in_secs: Option<i64>,
+}
+
+/// What a policy change did beyond the rule itself.
+#[derive(Serialize, ToSchema)]
+pub struct EnforcementView {
+    /// Follows removed from refused instances.
+    pub follows_removed: u64,
+    /// Queued deliveries to refused instances cancelled.
+    pub deliveries_cancelled: u64,
+}
+
+/// A federation setting's value.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingBody {
+    /// For the mode: `open` or `allowlist`. For the published list: `hidden`, `obfuscated` or
+    /// `public`.
+    pub value: String,
+}
+
+/// Delivery health of one instance.
+#[derive(Serialize, ToSchema)]
+pub struct InstanceHealthView {
+    /// The instance.
+    pub host: String,
+    /// Its software, from NodeInfo.
+    pub software: Option<String>,
+    /// `ok`, `silenced` or `refused` under the current policy.
+    pub policy: String,
+    /// Last successful delivery.
+    pub last_success_at: Option<String>,
+    /// Failed deliveries since.
+    pub consecutive_failures: i64,
+    /// Since when it is held as unreachable.
+    pub unreachable_since: Option<String>,
+    /// Deliveries waiting.
+    pub queued: i64,
+    /// Age of the oldest waiting delivery, in seconds.
+    pub oldest_queued_secs: Option<i64>,
+    /// Deliveries that succeeded, all time.
+    pub delivered: i64,
+}
+
+/// One modlog entry.
+#[derive(Serialize, ToSchema)]
+pub struct ModlogView {
+    /// When.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What, e.g. `domain.suspend`.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl From<hearth_storage::ModlogEntry> for ModlogView {
+    fn from(e: hearth_storage::ModlogEntry) -> Self {
+        ModlogView {
+            at: time(e.at),
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            reason: e.reason,
+        }
+    }
+}
