@@ -55,6 +55,8 @@ pub const TABLES: &[&str] = &[
     "media",
     "invites",
     "held_posts",
+    "blocklist_subscriptions",
+    "blocklist_subscription_entries",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

@@ -59,9 +59,53 @@ pub enum DomainChange {
     Remove(String),
 }
 
-const POLICY_COLUMNS: &str =
+pub(crate) const POLICY_COLUMNS: &str =
     "domain, severity, reject_media, reject_reports, public_comment, private_comment, \
     source, expires_at, created_by, created_at, updated_at";
+
+/// Applies one [`DomainChange`] inside the open transaction `$tx` and logs it in the modlog as
+/// `$actor` with `$reason`. Evaluates to the number of rules changed (0 or 1). Every change to
+/// the domain rules goes through here.
+macro_rules! apply_in_tx {
+    ($tx:ident, $change:expr, $actor:expr, $reason:expr, $now:expr) => {{
+        let (action, target, details, rows) = match $change {
+            $crate::domains::DomainChange::Set(p) => {
+                let rows = sqlx::query($crate::domains::UPSERT_POLICY)
+                    .bind(&p.domain).bind(&p.severity).bind(p.reject_media).bind(p.reject_reports)
+                    .bind(&p.public_comment).bind(&p.private_comment).bind(&p.source).bind(p.expires_at)
+                    .bind($actor).bind($now)
+                    .execute(&mut *$tx).await?.rows_affected();
+                let details = format!(
+                    "reject_media={} reject_reports={} source={}{}",
+                    p.reject_media, p.reject_reports, p.source,
+                    p.expires_at.map(|e| format!(" expires_at={e}")).unwrap_or_default()
+                );
+                (format!("domain.{}", p.severity), p.domain.clone(), details, rows)
+            }
+            $crate::domains::DomainChange::Remove(domain) => {
+                let rows = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
+                    .bind(domain).execute(&mut *$tx).await?.rows_affected();
+                ("domain.lift".to_owned(), domain.clone(), String::new(), rows)
+            }
+        };
+        if rows > 0 {
+            sqlx::query("INSERT INTO modlog (at, actor, action, target, reason, details) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind($now).bind($actor).bind(&action).bind(&target).bind($reason).bind(&details)
+                .execute(&mut *$tx).await?;
+        }
+        rows
+    }};
+}
+pub(crate) use apply_in_tx;
+
+/// Creates or replaces a rule; `created_by` and `created_at` are kept when it is replaced.
+pub(crate) const UPSERT_POLICY: &str =
+    "INSERT INTO domain_policies (domain, severity, reject_media, reject_reports, public_comment, private_comment, \
+     source, expires_at, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+     ON CONFLICT (domain) DO UPDATE SET severity = excluded.severity, reject_media = excluded.reject_media, \
+     reject_reports = excluded.reject_reports, public_comment = excluded.public_comment, \
+     private_comment = excluded.private_comment, source = excluded.source, expires_at = excluded.expires_at, \
+     updated_at = excluded.updated_at";
 
 impl Store {
     /// Every domain rule, by domain.
@@ -79,47 +123,27 @@ impl Store {
         reason: &str,
     ) -> Result<u64> {
         let now = crate::now_ms();
-        let upsert = format!(
-            "INSERT INTO domain_policies ({POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
-             ON CONFLICT (domain) DO UPDATE SET severity = excluded.severity, reject_media = excluded.reject_media, \
-             reject_reports = excluded.reject_reports, public_comment = excluded.public_comment, \
-             private_comment = excluded.private_comment, source = excluded.source, expires_at = excluded.expires_at, \
-             updated_at = excluded.updated_at"
-        );
+        let lock = self.policy_lock_sql();
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            sqlx::query(lock).execute(&mut *tx).await?;
             let mut changed = 0;
             for change in changes {
-                let (action, target, details, rows) = match change {
-                    DomainChange::Set(p) => {
-                        let rows = sqlx::query(&upsert)
-                            .bind(&p.domain).bind(&p.severity).bind(p.reject_media).bind(p.reject_reports)
-                            .bind(&p.public_comment).bind(&p.private_comment).bind(&p.source).bind(p.expires_at)
-                            .bind(actor).bind(now)
-                            .execute(&mut *tx).await?.rows_affected();
-                        let details = format!(
-                            "reject_media={} reject_reports={} source={}{}",
-                            p.reject_media, p.reject_reports, p.source,
-                            p.expires_at.map(|e| format!(" expires_at={e}")).unwrap_or_default()
-                        );
-                        (format!("domain.{}", p.severity), p.domain.clone(), details, rows)
-                    }
-                    DomainChange::Remove(domain) => {
-                        let rows = sqlx::query("DELETE FROM domain_policies WHERE domain = $1")
-                            .bind(domain).execute(&mut *tx).await?.rows_affected();
-                        ("domain.lift".to_owned(), domain.clone(), String::new(), rows)
-                    }
-                };
-                if rows > 0 {
-                    changed += rows;
-                    sqlx::query("INSERT INTO modlog (at, actor, action, target, reason, details) VALUES ($1, $2, $3, $4, $5, $6)")
-                        .bind(now).bind(actor).bind(&action).bind(&target).bind(reason).bind(&details)
-                        .execute(&mut *tx).await?;
-                }
+                changed += apply_in_tx!(tx, change, actor, reason, now);
             }
             tx.commit().await?;
             Ok(changed)
         })
+    }
+
+    /// The statement that opens every transaction changing domain rules, so that they run one
+    /// at a time: SQLite's write lock already does that; on PostgreSQL a transaction-scoped
+    /// advisory lock does.
+    pub(crate) fn policy_lock_sql(&self) -> &'static str {
+        match self.backend() {
+            crate::Backend::Sqlite => "SELECT 1",
+            crate::Backend::Postgres => "SELECT pg_advisory_xact_lock(4852110)",
+        }
     }
 
     /// An instance setting.

@@ -25,6 +25,7 @@ mod scheduled;
 mod staff;
 mod stats;
 mod store;
+mod subscriptions;
 mod unit_of_work;
 
 pub use accounts::{Account, ApiToken, Session};
@@ -45,6 +46,11 @@ pub use rules::{Rule, RuleInput};
 pub use staff::{GroupRole, StaffMember};
 pub use stats::InstanceStats;
 pub use store::{redact, Backend, Store, StoreOptions};
+pub use subscriptions::{
+    subscription_job, subscription_of_source, subscription_source, BlocklistSubscription,
+    FetchedList, NewSubscription, PlannedChange, PolicySources, SubscriptionEntry,
+    SubscriptionOutcome, SubscriptionUpdate,
+};
 pub use unit_of_work::{
     Change, CommitOutcome, FollowerFlavor, NewOutbound, NewPost, Recipients, UnitOfWork,
 };

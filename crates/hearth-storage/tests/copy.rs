@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
 use hearth_storage::{
-    copy_database, Change, CopyError, CopyProgress, CopyReport, FollowState, GroupRole, JoinMode,
-    LocalKeys, Media, NewActor, NewGroup, NewHeldPost, NewOutbound, NewPost, PostingPolicy,
-    Recipients, RuleInput, Store, UnitOfWork,
+    copy_database, Change, CopyError, CopyProgress, CopyReport, DomainChange, DomainPolicy,
+    FetchedList, FollowState, GroupRole, JoinMode, LocalKeys, Media, NewActor, NewGroup,
+    NewHeldPost, NewOutbound, NewPost, NewSubscription, PlannedChange, PostingPolicy, Recipients,
+    RuleInput, Store, SubscriptionEntry, SubscriptionUpdate, UnitOfWork,
 };
 
 /// What `populate` made, to look it up again.
@@ -29,7 +30,7 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 22] = [
+const EXPECTED: [(&str, u64); 24] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
@@ -41,9 +42,9 @@ const EXPECTED: [(&str, u64); 22] = [
     ("deliveries", 2),
     ("instances", 3),
     ("scheduled_jobs", 1),
-    ("domain_policies", 0),
+    ("domain_policies", 1),
     ("instance_settings", 0),
-    ("modlog", 0),
+    ("modlog", 1),
     ("accounts", 1),
     ("group_staff", 1),
     ("sessions", 1),
@@ -52,6 +53,8 @@ const EXPECTED: [(&str, u64); 22] = [
     ("media", 1),
     ("invites", 1),
     ("held_posts", 1),
+    ("blocklist_subscriptions", 1),
+    ("blocklist_subscription_entries", 2),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
@@ -142,8 +145,9 @@ fn actor(ap_id: &str, shared_inbox: bool) -> NewActor {
 }
 
 /// Fills `store` through its public API: keys, groups, actors, follows, a thread with a reply
-/// and a like, outbound activities with deliveries (one dead, one sent), instance records and
-/// a scheduled job's lease.
+/// and a like, outbound activities with deliveries (one dead, one sent), instance records,
+/// a scheduled job's lease, staff data, a held post and a subscribed blocklist with the rule it
+/// gives.
 async fn populate(store: &Store) -> Fixture {
     store.migrate().await.unwrap();
     let keys = LocalKeys {
@@ -372,6 +376,63 @@ async fn populate(store: &Store) -> Fixture {
         })
         .await
         .unwrap();
+    // A subscribed list with two entries, one of them applied as a rule.
+    let entry = |domain: &str, severity: &str| SubscriptionEntry {
+        subscription_id: 0,
+        domain: domain.into(),
+        severity: severity.into(),
+        reject_media: severity == "silence",
+        reject_reports: false,
+        obfuscate: false,
+        public_comment: format!("{domain} is noisy"),
+    };
+    let subscribed = store
+        .update_subscriptions(
+            SubscriptionUpdate::Create(
+                NewSubscription {
+                    url: "https://lists.example/blocks.csv".into(),
+                    priority: 5,
+                    draft: false,
+                    excludes: vec!["skip.example".into()],
+                    refresh_secs: 21600,
+                    created_by: "cli:root".into(),
+                },
+                FetchedList {
+                    entries: Some(vec![
+                        entry("spam.example", "suspend"),
+                        entry("skip.example", "silence"),
+                    ]),
+                    format: Some("csv".into()),
+                    etag: Some("\"v1\"".into()),
+                    last_modified: None,
+                    at: now,
+                },
+            ),
+            "subscription:https://lists.example/blocks.csv",
+            |sources| {
+                let e = &sources.entries[1];
+                vec![PlannedChange {
+                    change: DomainChange::Set(DomainPolicy {
+                        domain: e.domain.clone(),
+                        severity: e.severity.clone(),
+                        reject_media: e.reject_media,
+                        reject_reports: e.reject_reports,
+                        public_comment: e.public_comment.clone(),
+                        private_comment: String::new(),
+                        source: sources.subscriptions[0].source(),
+                        expires_at: None,
+                        created_by: String::new(),
+                        created_at: 0,
+                        updated_at: 0,
+                    }),
+                    reason: "listed".into(),
+                    before: None,
+                }]
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(subscribed.applied.len(), 1);
     Fixture {
         climbing,
         chess,
@@ -395,6 +456,10 @@ async fn snapshot(store: &Store, fx: &Fixture) -> String {
     writeln!(w, "{:?}", store.media("icon-1").await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.invites(fx.chess).await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.open_held_posts(fx.climbing).await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.blocklist_subscriptions().await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.subscription_entries(1).await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.domain_policies().await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.modlog(10).await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.local_keys("instance").await.unwrap()).unwrap();
     for ap_id in ACTORS {
         writeln!(w, "{:?}", store.actor_by_ap_id(ap_id).await.unwrap()).unwrap();
