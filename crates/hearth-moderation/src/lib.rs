@@ -7,6 +7,7 @@
 pub mod blocklists;
 pub mod instances;
 mod posting;
+pub mod subscriptions;
 pub mod transparency;
 
 pub use instances::{DomainRule, FederationMode, InstancePolicy, Severity, Verdict};
