@@ -22,6 +22,7 @@ pub mod policy;
 pub mod review;
 pub mod settings;
 pub mod signatures;
+pub mod subscriptions;
 pub mod urls;
 pub mod vocab;
 

@@ -20,7 +20,8 @@ use crate::signatures::{digest_header, sign_post};
 use crate::vocab::ACTIVITY_JSON;
 use crate::Federation;
 
-/// How often a worker offers to run housekeeping; it runs once per period across all processes.
+/// How often a worker offers to run housekeeping (and to refresh subscribed blocklists that
+/// are due); each runs once per period across all processes.
 const HOUSEKEEPING_CHECK: Duration = Duration::from_secs(60);
 /// How often housekeeping (pruning, NodeInfo and actor refresh) runs, cluster-wide.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
@@ -92,7 +93,12 @@ impl DeliveryWorker {
             if tokio::time::Instant::now() >= next_housekeeping {
                 next_housekeeping += HOUSEKEEPING_CHECK;
                 let (fed, owner) = (self.fed.clone(), self.owner.clone());
-                tokio::spawn(async move { housekeeping(&fed, &owner).await });
+                tokio::spawn(async move {
+                    tokio::join!(
+                        housekeeping(&fed, &owner),
+                        fed.refresh_due_subscriptions(&owner)
+                    )
+                });
             }
             let free = self.slots.available_permits();
             if free == 0 {
