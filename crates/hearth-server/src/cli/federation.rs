@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use hearth_federation::subscriptions::{self, SubscriptionError, SubscriptionReport};
 use hearth_federation::Federation;
 use hearth_moderation::blocklists::{detect_format, parse_list, write_list, ListEntry, ListFormat};
 use hearth_moderation::instances::normalize_domain;
+use hearth_moderation::subscriptions::describe;
 use hearth_moderation::{FederationMode, Severity};
-use hearth_storage::{DomainChange, DomainPolicy};
+use hearth_storage::{DomainChange, DomainPolicy, NewSubscription};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
@@ -78,6 +80,45 @@ pub enum FederationCommand {
         /// csv (Mastodon), json or plain.
         #[arg(long, default_value = "csv", value_parser = parse_format)]
         format: ListFormat,
+    },
+    /// Subscribe to a shared blocklist at a URL (Mastodon CSV, Mastodon/GoToSocial JSON, or one
+    /// domain per line): it is fetched now and then, and its entries are kept as rules.
+    Subscribe {
+        /// Where the list is published (https://…).
+        url: String,
+        /// Between lists listing the same domain, the higher priority wins (ties: the older list).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        priority: i64,
+        /// Fetch and store the list, but apply nothing until `hearth federation activate ID`.
+        #[arg(long)]
+        draft: bool,
+        /// Never apply this domain (nor its subdomains) from the list; may be repeated.
+        #[arg(long = "exclude", value_name = "DOMAIN")]
+        excludes: Vec<String>,
+        /// How often to fetch it, e.g. 6h, 1d (at least 10m).
+        #[arg(long, default_value = "6h", value_parser = parse_duration)]
+        every: i64,
+    },
+    /// List the blocklist subscriptions: state, priority, entries, last success and last error.
+    Subscriptions,
+    /// Fetch subscribed lists now and print the changes applied.
+    Refresh {
+        /// The subscription (see: hearth federation subscriptions).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Every subscription.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Let a draft subscription take effect, and print what it applies.
+    Activate {
+        /// The subscription.
+        id: i64,
+    },
+    /// Unsubscribe: lift every rule only this list held (rules another list holds stay).
+    Unsubscribe {
+        /// The subscription.
+        id: i64,
     },
     /// Show or set the federation mode: open (everyone but the blocked) or allowlist.
     Mode {
@@ -211,6 +252,12 @@ pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<(
                 bail!("there is no rule for {domain} (see: hearth federation list)");
             }
             println!("{domain}: rule removed. Its members can follow again; removed follows are not restored.");
+            // A subscribed list may still list the domain: its entry now applies.
+            let report = fed.reconcile_subscriptions(&operator()).await?;
+            if !report.applied.is_empty() {
+                println!("A subscribed list still lists it (use `hearth federation allow {domain}` to override):");
+                print_report(&report);
+            }
             Ok(())
         }
         FederationCommand::Allow { domain, reason } => {
@@ -253,6 +300,27 @@ pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<(
                 })
                 .collect();
             print!("{}", write_list(&entries, format));
+            Ok(())
+        }
+        FederationCommand::Subscribe {
+            url,
+            priority,
+            draft,
+            excludes,
+            every,
+        } => subscribe(&fed, url, priority, draft, excludes, every).await,
+        FederationCommand::Subscriptions => subscriptions(&fed).await,
+        FederationCommand::Refresh { id, all } => refresh(&fed, id, all).await,
+        FederationCommand::Activate { id } => {
+            let report = fed.activate_subscription(id).await?;
+            println!("Subscription {id} is active.");
+            print_report(&report);
+            Ok(())
+        }
+        FederationCommand::Unsubscribe { id } => {
+            let report = fed.unsubscribe(id).await?;
+            println!("Unsubscribed from subscription {id}.");
+            print_report(&report);
             Ok(())
         }
         FederationCommand::Mode { mode } => match mode {
@@ -459,5 +527,192 @@ async fn import(
     bar.set_position(changes.len() as u64);
     bar.finish_and_clear();
     println!("Imported {count} rule(s) in one transaction. Removed {follows} follow(s), cancelled {jobs} queued deliver(y/ies).");
+    Ok(())
+}
+
+/// Prints the rule changes a subscription command applied, and their side effects.
+fn print_report(report: &SubscriptionReport) {
+    for (domain, why) in &report.skipped {
+        println!("  not applied: {domain}: {why}");
+    }
+    for change in &report.applied {
+        println!("{}", describe(change));
+    }
+    if report.applied.is_empty() {
+        println!("No rule changed.");
+    } else {
+        println!(
+            "{} rule(s) changed in one transaction. Removed {} follow(s), cancelled {} queued deliver(y/ies).",
+            report.applied.len(),
+            report.follows_removed,
+            report.deliveries_cancelled
+        );
+    }
+}
+
+async fn subscribe(
+    fed: &Federation,
+    url: String,
+    priority: i64,
+    draft: bool,
+    excludes: Vec<String>,
+    every: i64,
+) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(&url).with_context(|| format!("{url:?} is not a URL"))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        bail!("{url}: a list is fetched over https://");
+    }
+    let minimum = subscriptions::MIN_REFRESH.as_millis() as i64;
+    if every < minimum {
+        bail!(
+            "--every must be at least {} minutes",
+            subscriptions::MIN_REFRESH.as_secs() / 60
+        );
+    }
+    let excludes = excludes
+        .iter()
+        .map(|x| normalize_domain(x).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let new = NewSubscription {
+        url: parsed.to_string(),
+        priority,
+        draft,
+        excludes,
+        refresh_secs: every / 1000,
+        created_by: operator(),
+    };
+    let report = fed
+        .subscribe_blocklist(new)
+        .await
+        .with_context(|| format!("not subscribed to {url}"))?;
+    let sub = fed
+        .store()
+        .blocklist_subscription(report.id)
+        .await?
+        .context("the subscription vanished")?;
+    println!(
+        "Subscribed to {} as subscription {} ({} entries read as {}).",
+        sub.url,
+        sub.id,
+        report.entries,
+        sub.format.as_deref().unwrap_or("?")
+    );
+    print_report(&report);
+    if sub.draft {
+        let mut sources = fed.store().policy_sources().await?;
+        for s in &mut sources.subscriptions {
+            if s.id == sub.id {
+                s.draft = false;
+            }
+        }
+        let own = hearth_moderation::instances::hostname_of(&fed.urls().authority());
+        let preview =
+            hearth_moderation::subscriptions::plan(&sources, &own, hearth_storage::now_ms());
+        println!(
+            "Draft: nothing applied. `hearth federation activate {}` would apply {} change(s):",
+            sub.id,
+            preview.len()
+        );
+        for change in &preview {
+            println!("{}", describe(change));
+        }
+    }
+    Ok(())
+}
+
+async fn subscriptions(fed: &Federation) -> anyhow::Result<()> {
+    let subs = fed.store().blocklist_subscriptions().await?;
+    if subs.is_empty() {
+        println!("No blocklist subscriptions.");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "id",
+        "url",
+        "state",
+        "priority",
+        "entries",
+        "every",
+        "excludes",
+        "last success",
+        "last error",
+    ]);
+    for s in subs {
+        let every = match s.refresh_secs {
+            secs if secs % 86_400 == 0 => format!("{}d", secs / 86_400),
+            secs if secs % 3_600 == 0 => format!("{}h", secs / 3_600),
+            secs => format!("{}m", secs / 60),
+        };
+        let last_error = match (&s.last_error, s.last_fetch_at) {
+            (Some(error), Some(at)) => format!("{}: {error}", super::group::date(at)),
+            (Some(error), None) => error.clone(),
+            (None, _) => String::new(),
+        };
+        table.add_row(vec![
+            s.id.to_string(),
+            s.url.clone(),
+            if s.draft { "draft" } else { "active" }.to_owned(),
+            s.priority.to_string(),
+            s.entries.to_string(),
+            every,
+            s.exclude_list().join(", "),
+            s.last_success_at
+                .map(super::group::date)
+                .unwrap_or_else(|| "never".into()),
+            last_error,
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+async fn refresh(fed: &Federation, id: Option<i64>, all: bool) -> anyhow::Result<()> {
+    let ids: Vec<i64> = if all {
+        fed.store()
+            .blocklist_subscriptions()
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    } else {
+        id.into_iter().collect()
+    };
+    if ids.is_empty() {
+        println!("No blocklist subscriptions.");
+        return Ok(());
+    }
+    let mut failed = Vec::new();
+    for id in ids {
+        match fed.refresh_subscription(id).await {
+            Ok(report) => {
+                let copy = if report.not_modified {
+                    "not modified since the last fetch".to_owned()
+                } else {
+                    format!("{} entries", report.entries)
+                };
+                println!("Subscription {id}: refreshed ({copy}).");
+                print_report(&report);
+            }
+            Err(SubscriptionError::List(error)) => {
+                println!(
+                    "Subscription {id}: refresh failed, the last good copy stays in force: {error}"
+                );
+                failed.push(id);
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "{} subscription(s) could not be refreshed: {}",
+            failed.len(),
+            failed
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(())
 }
