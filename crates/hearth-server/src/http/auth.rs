@@ -35,9 +35,11 @@ pub fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> Cookie<
         .build()
 }
 
-/// The cookie that removes the session cookie.
+/// The cookie that removes the session cookie (empty, expired).
 pub fn removed_session_cookie() -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, "")).path("/").build()
+    let mut cookie = Cookie::build((SESSION_COOKIE, "")).path("/").build();
+    cookie.make_removal();
+    cookie
 }
 
 /// Whether two tokens are equal, in time that does not depend on where they differ.
