@@ -170,6 +170,30 @@ pub fn validate_edit(edit: &GroupEdit) -> Result<(), GroupError> {
     Ok(())
 }
 
+/// Longest actor URL an invitation may name.
+pub const MAX_ACTOR_URL_CHARS: usize = 2048;
+
+/// `input` as the actor an invitation names: an http(s) URL with a host, kept as typed
+/// (follows are matched to invitations by the exact actor id).
+pub fn invitation_actor(input: &str) -> Result<String, GroupError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(GroupError::Invalid(
+            "enter the URL of the account to invite, as https://example.social/users/alice".into(),
+        ));
+    }
+    url::Url::parse(input)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some())
+        .filter(|_| input.chars().count() <= MAX_ACTOR_URL_CHARS)
+        .ok_or_else(|| {
+            GroupError::Invalid(format!(
+                "{input:?} is not an account URL: use one like https://example.social/users/alice"
+            ))
+        })?;
+    Ok(input.to_owned())
+}
+
 /// Applies staff's edit to a group and sends `Update` of the Group to its followers.
 pub async fn edit_group(
     fed: &Federation,

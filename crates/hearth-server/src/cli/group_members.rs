@@ -3,6 +3,7 @@
 use anyhow::bail;
 use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use hearth_federation::groups::invitation_actor;
 use hearth_storage::{GroupRole, Store};
 
 use super::group::{date, find};
@@ -118,19 +119,14 @@ pub async fn members(store: &Store, name: &str, search: &str, limit: i64) -> any
 /// `hearth group invite NAME ACTOR` and `uninvite`.
 pub async fn invite(store: &Store, name: &str, actor: &str, add: bool) -> anyhow::Result<()> {
     let group = find(store, name).await?;
-    let url = url::Url::parse(actor.trim())
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-    let Some(url) = url else {
-        bail!("{actor:?} is not an actor URL such as https://mastodon.example/users/alice");
-    };
+    let url = invitation_actor(actor)?;
     if add {
-        store.add_invite(group.id, url.as_str(), None).await?;
+        store.add_invite(group.id, &url, None).await?;
         println!(
             "Invited {url}: their follow of {} will be accepted.",
             group.name
         );
-    } else if store.remove_invite(group.id, url.as_str()).await? {
+    } else if store.remove_invite(group.id, &url).await? {
         println!("Withdrew the invitation of {url}.");
     } else {
         bail!("{url} is not invited to {}", group.name);

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
+use hearth_federation::groups::invitation_actor;
 use hearth_storage::{Group, JoinMode};
 use minijinja::{context, Value};
 use serde::Deserialize;
@@ -14,7 +15,6 @@ use crate::http::auth::PageStaff;
 use crate::http::AppState;
 
 /// Longest actor URL accepted.
-const MAX_URL_CHARS: usize = 2048;
 
 /// The invite and withdraw forms.
 #[derive(Debug, Default, Deserialize)]
@@ -68,27 +68,6 @@ pub(super) async fn show(
     Ok(page(&cx, &group, "", flash.notice()).await)
 }
 
-/// An actor URL as given, if it is one.
-fn actor_url(input: &str) -> Result<String, String> {
-    let input = input.trim();
-    if input.is_empty() {
-        return Err(
-            "enter the URL of the account to invite, as https://example.social/users/alice".into(),
-        );
-    }
-    // Kept as typed: follows are matched to invitations by the exact actor id.
-    url::Url::parse(input)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some())
-        .filter(|_| input.chars().count() <= MAX_URL_CHARS)
-        .ok_or_else(|| {
-            format!(
-                "{input:?} is not an account URL: use one like https://example.social/users/alice"
-            )
-        })?;
-    Ok(input.to_owned())
-}
-
 /// `POST /admin/groups/{name}/invites`.
 pub(super) async fn invite(
     State(state): State<AppState>,
@@ -100,9 +79,10 @@ pub(super) async fn invite(
     cx.csrf(form.csrf.as_deref())?;
     let group = cx.group(&name).await?;
     cx.require(Permission::ManageMembers, Some(&group))?;
-    let actor = match actor_url(&form.actor) {
+    let actor = match invitation_actor(&form.actor) {
         Ok(actor) => actor,
-        Err(message) => {
+        Err(err) => {
+            let message = err.to_string();
             let notice = Notice::alert(StatusCode::UNPROCESSABLE_ENTITY, message);
             return Err(page(&cx, &group, &form.actor, notice).await);
         }

@@ -91,7 +91,8 @@ pub struct ReasonQuery {
 }
 
 /// Lift the rule for a domain. Its people can follow again; follows a suspension removed are
-/// not restored.
+/// not restored. A subscribed list that still carries the domain applies again at once (use
+/// `allow` to override it).
 #[utoipa::path(delete, path = "/api/v1/federation/domains/{domain}", tag = "federation",
     params(("domain" = String, Path, description = "The domain"), ReasonQuery),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -115,6 +116,10 @@ pub async fn delete_domain(
         return Err(ApiError::not_found(format!(
             "there is no rule for {domain}"
         )));
+    }
+    // A subscribed list that still carries the domain applies again at once.
+    if let Err(err) = state.fed.reconcile_subscriptions(&who(&staff)).await {
+        tracing::warn!(error = %err, "subscribed lists could not be re-applied after a lift");
     }
     Ok(StatusCode::NO_CONTENT)
 }

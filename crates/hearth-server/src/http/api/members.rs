@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use hearth_federation::groups::decide_follow;
+use hearth_federation::groups::{decide_follow, invitation_actor};
 
 use super::extract::{group_for, Body};
 use super::schema::{
@@ -97,20 +97,11 @@ pub async fn create_invite(
     Body(body): Body<ActorBody>,
 ) -> Result<StatusCode, ApiError> {
     let group = group_for(&state, &staff, &name, Permission::ManageMembers).await?;
-    let actor = url::Url::parse(body.actor.trim())
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "the actor must be an http(s) URL, such as https://mastodon.example/users/alice",
-            )
-        })?;
+    let actor = invitation_actor(&body.actor)?;
     state
         .fed
         .store()
-        .add_invite(group.id, actor.as_str(), Some(staff.account.id))
+        .add_invite(group.id, &actor, Some(staff.account.id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
