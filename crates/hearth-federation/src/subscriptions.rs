@@ -138,6 +138,43 @@ fn looks_like_html(text: &str) -> bool {
     start.starts_with("<!doctype html") || start.starts_with("<html") || start.starts_with("<head")
 }
 
+/// A subscription request checked: an http(s) URL, an interval of at least [`MIN_REFRESH`],
+/// and excludes that are domains (normalised).
+pub fn checked_subscription(
+    url: &str,
+    priority: i64,
+    draft: bool,
+    excludes: &[String],
+    refresh_secs: i64,
+    created_by: &str,
+) -> Result<NewSubscription, SubscriptionError> {
+    let parsed = Url::parse(url.trim())
+        .map_err(|e| SubscriptionError::List(format!("{url:?} is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(SubscriptionError::List(format!(
+            "{url}: a list is fetched over https://"
+        )));
+    }
+    if refresh_secs < MIN_REFRESH.as_secs() as i64 {
+        return Err(SubscriptionError::List(format!(
+            "a list is refreshed at most every {} minutes",
+            MIN_REFRESH.as_secs() / 60
+        )));
+    }
+    let excludes = excludes
+        .iter()
+        .map(|x| hearth_moderation::instances::normalize_domain(x).map_err(SubscriptionError::List))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(NewSubscription {
+        url: parsed.to_string(),
+        priority,
+        draft,
+        excludes,
+        refresh_secs,
+        created_by: created_by.to_owned(),
+    })
+}
+
 impl Federation {
     /// Fetches and reads the list at `url`, sending `etag` and `last_modified` back so that an
     /// unchanged list costs nothing. Refuses private addresses (unless allowed), HTML, lists

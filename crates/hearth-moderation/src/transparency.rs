@@ -6,6 +6,9 @@ use std::str::FromStr;
 
 use crate::blocklists::obfuscate;
 
+/// The instance setting that holds the [`Visibility`].
+pub const VISIBILITY_SETTING: &str = "blocklist_visibility";
+
 /// How much of the instance's domain rules is public.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Visibility {

@@ -401,3 +401,128 @@ async fn drafts_wait_and_failed_refreshes_keep_the_last_good_copy() {
     let (_, subs) = hearth.cli(&["federation", "subscriptions"]);
     assert!(!subs.contains("missing.csv"), "{subs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_are_managed_through_the_api() {
+    use reqwest::Method;
+    use serde_json::{json, Value};
+
+    let hearth = Hearth::start().await;
+    let lists = Lists::start();
+    hearth.create_account("alice", "correct horse battery", true);
+    let (ok, token) = hearth.cli_stdout(&["account", "token", "alice"]);
+    assert!(ok, "{token}");
+    let token = token.trim().to_owned();
+    let call = |method: Method, path: &str, body: Option<Value>| {
+        let mut request = hearth
+            .client
+            .request(method, hearth.url(path))
+            .bearer_auth(&token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (
+                status,
+                serde_json::from_str::<Value>(&text).unwrap_or_default(),
+            )
+        }
+    };
+    lists.set("a.txt", 200, "text/plain", "spam.example\nbots.example\n");
+    let url = lists.url("a.txt");
+
+    let (status, body) = call(
+        Method::POST,
+        "/api/v1/federation/subscriptions",
+        Some(json!({"url": "ftp://x.example/list"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("list_unusable")),
+        "{body}"
+    );
+    let (status, body) = call(
+        Method::POST,
+        "/api/v1/federation/subscriptions",
+        Some(json!({"url": lists.url("missing")})),
+    )
+    .await;
+    assert_eq!(
+        status, 422,
+        "an unreadable list is not subscribed to: {body}"
+    );
+    let (status, report) = call(
+        Method::POST,
+        "/api/v1/federation/subscriptions",
+        Some(json!({"url": url, "draft": true, "excludes": ["bots.example"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{report}");
+    assert!(
+        report["applied"].as_array().unwrap().is_empty(),
+        "a draft applies nothing: {report}"
+    );
+    let id = report["id"].as_i64().unwrap();
+    let (status, _) = call(
+        Method::POST,
+        "/api/v1/federation/subscriptions",
+        Some(json!({"url": url})),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    let (status, report) = call(
+        Method::POST,
+        &format!("/api/v1/federation/subscriptions/{id}/activate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["applied"][0]["domain"], "spam.example");
+    assert_eq!(report["applied"][0]["severity"], "suspend");
+    assert_eq!(report["skipped"][0]["domain"], "bots.example");
+
+    lists.set("a.txt", 500, "text/plain", "down");
+    let (status, body) = call(
+        Method::POST,
+        &format!("/api/v1/federation/subscriptions/{id}/refresh"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (_, subs) = call(Method::GET, "/api/v1/federation/subscriptions", None).await;
+    assert!(
+        subs[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("500")),
+        "{subs}"
+    );
+    assert_eq!(subs[0]["entries"], 2, "the last good copy stays in force");
+    let (_, rules) = call(Method::GET, "/api/v1/federation/domains", None).await;
+    assert_eq!(rules[0]["domain"], "spam.example");
+    assert_eq!(rules[0]["source"], format!("subscription:{id}"));
+
+    let (status, report) = call(
+        Method::DELETE,
+        &format!("/api/v1/federation/subscriptions/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["applied"][0]["severity"],
+        Value::Null,
+        "unsubscribing lifts what only it held"
+    );
+    let (status, _) = call(
+        Method::POST,
+        &format!("/api/v1/federation/subscriptions/{id}/refresh"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}

@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use hearth_federation::policy::ManualRule;
 use hearth_federation::subscriptions::{self, SubscriptionError, SubscriptionReport};
 use hearth_federation::Federation;
 use hearth_moderation::blocklists::{detect_format, parse_list, write_list, ListEntry, ListFormat};
 use hearth_moderation::instances::normalize_domain;
 use hearth_moderation::subscriptions::describe;
+use hearth_moderation::transparency::{Visibility, VISIBILITY_SETTING};
 use hearth_moderation::{FederationMode, Severity};
-use hearth_storage::{DomainChange, DomainPolicy, NewSubscription};
+use hearth_storage::{DomainChange, DomainPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
@@ -126,6 +128,13 @@ pub enum FederationCommand {
         #[arg(value_parser = parse_mode)]
         mode: Option<FederationMode>,
     },
+    /// Show or set what visitors see of the domain rules on /about and in NodeInfo: hidden,
+    /// obfuscated (domains partly masked) or public. Only public reasons are ever shown.
+    Publish {
+        /// hidden, obfuscated or public; omit to show the current setting.
+        #[arg(value_parser = |s: &str| s.parse::<Visibility>())]
+        visibility: Option<Visibility>,
+    },
     /// Delivery health of every known instance: software, last success, failures, queue.
     Health,
     /// Show the latest modlog lines.
@@ -181,29 +190,20 @@ fn rule(
     reports: bool,
     expires: Option<i64>,
 ) -> DomainPolicy {
-    let now = hearth_storage::now_ms();
-    DomainPolicy {
+    ManualRule {
         domain,
-        severity: severity.as_str().to_owned(),
-        reject_media: media,
-        reject_reports: reports,
+        severity,
         public_comment: public,
         private_comment: private,
-        source: "manual".into(),
-        expires_at: expires.map(|e| now + e),
-        created_by: operator(),
-        created_at: now,
-        updated_at: now,
+        reject_media: media,
+        reject_reports: reports,
+        expires_in_ms: expires,
     }
+    .into_policy(&operator())
 }
 
 fn checked_domain(fed: &Federation, input: &str) -> anyhow::Result<String> {
-    let domain = normalize_domain(input).map_err(anyhow::Error::msg)?;
-    let own = hearth_moderation::instances::hostname_of(&fed.urls().authority());
-    if domain == own {
-        bail!("{domain} is this server's own domain");
-    }
-    Ok(domain)
+    fed.rule_domain(input).map_err(anyhow::Error::msg)
 }
 
 /// Runs a federation subcommand.
@@ -339,6 +339,24 @@ pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<(
                     .await?;
                 let (follows, jobs) = fed.enforce_policy().await?;
                 println!("Federation mode: {}. Removed {follows} follow(s), cancelled {jobs} queued deliver(y/ies).", mode.as_str());
+                Ok(())
+            }
+        },
+        FederationCommand::Publish { visibility } => match visibility {
+            None => {
+                let current: Visibility = store
+                    .setting(VISIBILITY_SETTING)
+                    .await?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_default();
+                println!("{current}");
+                Ok(())
+            }
+            Some(visibility) => {
+                store
+                    .set_setting(VISIBILITY_SETTING, visibility.as_str(), &operator(), "")
+                    .await?;
+                println!("The list of moderated servers is now {visibility} (see /about).");
                 Ok(())
             }
         },
@@ -558,29 +576,14 @@ async fn subscribe(
     excludes: Vec<String>,
     every: i64,
 ) -> anyhow::Result<()> {
-    let parsed = url::Url::parse(&url).with_context(|| format!("{url:?} is not a URL"))?;
-    if !matches!(parsed.scheme(), "https" | "http") {
-        bail!("{url}: a list is fetched over https://");
-    }
-    let minimum = subscriptions::MIN_REFRESH.as_millis() as i64;
-    if every < minimum {
-        bail!(
-            "--every must be at least {} minutes",
-            subscriptions::MIN_REFRESH.as_secs() / 60
-        );
-    }
-    let excludes = excludes
-        .iter()
-        .map(|x| normalize_domain(x).map_err(anyhow::Error::msg))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let new = NewSubscription {
-        url: parsed.to_string(),
+    let new = subscriptions::checked_subscription(
+        &url,
         priority,
         draft,
-        excludes,
-        refresh_secs: every / 1000,
-        created_by: operator(),
-    };
+        &excludes,
+        every / 1000,
+        &operator(),
+    )?;
     let report = fed
         .subscribe_blocklist(new)
         .await

@@ -3,8 +3,7 @@
 use hearth_moderation::transparency::{published, PublishedRule, RuleFacts, Visibility};
 use hearth_storage::{Store, StoreError};
 
-/// The instance setting that holds the [`Visibility`].
-pub const VISIBILITY_SETTING: &str = "blocklist_visibility";
+pub use hearth_moderation::transparency::VISIBILITY_SETTING;
 
 /// How much is published, and the rules to show.
 pub async fn published_rules(

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use hearth_federation::policy::{ManualRule, MODE_SETTING};
-use hearth_moderation::transparency::Visibility;
+use hearth_moderation::transparency::{Visibility, VISIBILITY_SETTING};
 use hearth_moderation::{FederationMode, Severity, Verdict};
 use hearth_storage::DomainChange;
 use serde::Deserialize;
@@ -18,7 +18,6 @@ use super::schema::{
 use crate::accounts::{Permission, Staff};
 use crate::http::auth::ApiStaff;
 use crate::http::error::ApiError;
-use crate::http::transparency::VISIBILITY_SETTING;
 use crate::http::AppState;
 
 fn invalid(message: impl Into<String>) -> ApiError {

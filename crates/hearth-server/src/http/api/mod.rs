@@ -9,6 +9,7 @@ mod extract;
 mod federation;
 mod groups;
 mod members;
+mod moderators;
 mod review;
 mod schema;
 mod staff;
@@ -99,6 +100,11 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         .routes(routes!(federation::modlog))
         .routes(routes!(staff::list_staff))
         .routes(routes!(staff::appoint, staff::dismiss))
+        .routes(routes!(
+            moderators::list_moderators,
+            moderators::add,
+            moderators::remove
+        ))
         .split_for_parts();
     let doc = Arc::new(doc);
     router

@@ -725,3 +725,139 @@ impl From<hearth_storage::ModlogEntry> for ModlogView {
         }
     }
 }
+
+/// A subscription to a shared blocklist.
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionView {
+    /// Id.
+    pub id: i64,
+    /// Where the list is fetched from.
+    pub url: String,
+    /// Between lists naming the same domain, the higher priority wins.
+    pub priority: i64,
+    /// A draft is fetched and stored but applies nothing.
+    pub draft: bool,
+    /// Domains never applied from this list (nor their subdomains).
+    pub excludes: Vec<String>,
+    /// How often it is fetched, in seconds.
+    pub refresh_secs: i64,
+    /// Entries in the last good copy (which stays in force when a fetch fails).
+    pub entries: i64,
+    /// Last fetch, good or not.
+    pub last_fetch_at: Option<String>,
+    /// Last good fetch.
+    pub last_success_at: Option<String>,
+    /// Why the last fetch failed, if it did.
+    pub last_error: Option<String>,
+    /// Who subscribed.
+    pub created_by: String,
+}
+
+impl From<hearth_storage::BlocklistSubscription> for SubscriptionView {
+    fn from(s: hearth_storage::BlocklistSubscription) -> Self {
+        SubscriptionView {
+            excludes: s.exclude_list(),
+            id: s.id,
+            url: s.url,
+            priority: s.priority,
+            draft: s.draft,
+            refresh_secs: s.refresh_secs,
+            entries: s.entries,
+            last_fetch_at: s.last_fetch_at.map(time),
+            last_success_at: s.last_success_at.map(time),
+            last_error: s.last_error,
+            created_by: s.created_by,
+        }
+    }
+}
+
+/// A new subscription.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscriptionBody {
+    /// The list's URL (Mastodon CSV, Mastodon/GoToSocial JSON, or one domain per line).
+    pub url: String,
+    /// Priority between lists (default 0).
+    #[serde(default)]
+    pub priority: i64,
+    /// Store without applying until activated.
+    #[serde(default)]
+    pub draft: bool,
+    /// Domains never to apply from it.
+    #[serde(default)]
+    pub excludes: Vec<String>,
+    /// Refresh interval in seconds (default 6 hours, at least 10 minutes).
+    pub refresh_secs: Option<i64>,
+}
+
+/// One rule change a subscription command made.
+#[derive(Serialize, ToSchema)]
+pub struct AppliedChangeView {
+    /// The domain.
+    pub domain: String,
+    /// The severity now in force, or `null` when the rule was lifted.
+    pub severity: Option<String>,
+    /// The modlog reason.
+    pub reason: String,
+}
+
+/// What a subscription command did.
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionReportView {
+    /// The subscription.
+    pub id: i64,
+    /// Rule changes applied.
+    pub applied: Vec<AppliedChangeView>,
+    /// Follows removed from newly refused instances.
+    pub follows_removed: u64,
+    /// Queued deliveries to them cancelled.
+    pub deliveries_cancelled: u64,
+    /// The server said the list had not changed.
+    pub not_modified: bool,
+    /// Entries in the stored copy.
+    pub entries: usize,
+    /// Entries not applied from the list, with why.
+    pub skipped: Vec<SkippedView>,
+}
+
+/// An entry of a list that was not applied.
+#[derive(Serialize, ToSchema)]
+pub struct SkippedView {
+    /// The domain.
+    pub domain: String,
+    /// Why (excluded, this server's own host).
+    pub why: String,
+}
+
+impl From<hearth_federation::subscriptions::SubscriptionReport> for SubscriptionReportView {
+    fn from(r: hearth_federation::subscriptions::SubscriptionReport) -> Self {
+        SubscriptionReportView {
+            id: r.id,
+            applied: r
+                .applied
+                .into_iter()
+                .map(|c| match c.change {
+                    hearth_storage::DomainChange::Set(p) => AppliedChangeView {
+                        domain: p.domain,
+                        severity: Some(p.severity),
+                        reason: c.reason,
+                    },
+                    hearth_storage::DomainChange::Remove(domain) => AppliedChangeView {
+                        domain,
+                        severity: None,
+                        reason: c.reason,
+                    },
+                })
+                .collect(),
+            follows_removed: r.follows_removed,
+            deliveries_cancelled: r.deliveries_cancelled,
+            not_modified: r.not_modified,
+            entries: r.entries,
+            skipped: r
+                .skipped
+                .into_iter()
+                .map(|(domain, why)| SkippedView { domain, why })
+                .collect(),
+        }
+    }
+}
