@@ -57,6 +57,7 @@ pub const TABLES: &[&str] = &[
     "held_posts",
     "blocklist_subscriptions",
     "blocklist_subscription_entries",
+    "group_moderators",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

@@ -122,6 +122,22 @@ pub enum Change {
         /// `Like` or `Dislike`.
         kind: String,
     },
+    /// Appoint a remote actor as a moderator of a group (nothing if they already are).
+    AddModerator {
+        /// The group.
+        group_id: i64,
+        /// The actor.
+        actor_id: i64,
+        /// Who appointed them.
+        added_by: String,
+    },
+    /// Remove a remote moderator.
+    RemoveModerator {
+        /// The group.
+        group_id: i64,
+        /// The actor.
+        actor_id: i64,
+    },
 }
 
 /// Which followers of a group receive an outbound activity, by what their software understands.
@@ -311,6 +327,18 @@ impl Store {
                     Change::Unreact { post_id, actor_id, kind } => {
                         sqlx::query("DELETE FROM reactions WHERE post_id = $1 AND actor_id = $2 AND kind = $3")
                             .bind(post_id).bind(actor_id).bind(kind).execute(&mut *tx).await?;
+                    }
+                    Change::AddModerator { group_id, actor_id, added_by } => {
+                        sqlx::query(
+                            "INSERT INTO group_moderators (group_id, actor_id, added_by, created_at) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (group_id, actor_id) DO NOTHING",
+                        )
+                        .bind(group_id).bind(actor_id).bind(added_by).bind(now)
+                        .execute(&mut *tx).await?;
+                    }
+                    Change::RemoveModerator { group_id, actor_id } => {
+                        sqlx::query("DELETE FROM group_moderators WHERE group_id = $1 AND actor_id = $2")
+                            .bind(group_id).bind(actor_id).execute(&mut *tx).await?;
                     }
                 }
             }

@@ -30,7 +30,7 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 24] = [
+const EXPECTED: [(&str, u64); 25] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
@@ -55,6 +55,7 @@ const EXPECTED: [(&str, u64); 24] = [
     ("held_posts", 1),
     ("blocklist_subscriptions", 1),
     ("blocklist_subscription_entries", 2),
+    ("group_moderators", 1),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
@@ -364,14 +365,21 @@ async fn populate(store: &Store) -> Fixture {
     store
         .commit(&UnitOfWork {
             received: None,
-            changes: vec![Change::HoldPost(NewHeldPost {
-                group_id: climbing,
-                author_id: carol.id,
-                object_ap_id: "https://c.example/notes/held".into(),
-                activity: r#"{"type":"Create"}"#.into(),
-                object: r#"{"type":"Note"}"#.into(),
-                reason: "c.example is limited".into(),
-            })],
+            changes: vec![
+                Change::HoldPost(NewHeldPost {
+                    group_id: climbing,
+                    author_id: carol.id,
+                    object_ap_id: "https://c.example/notes/held".into(),
+                    activity: r#"{"type":"Create"}"#.into(),
+                    object: r#"{"type":"Note"}"#.into(),
+                    reason: "c.example is limited".into(),
+                }),
+                Change::AddModerator {
+                    group_id: climbing,
+                    actor_id: carol.id,
+                    added_by: "cli".into(),
+                },
+            ],
             outbound: Vec::new(),
         })
         .await
@@ -456,6 +464,12 @@ async fn snapshot(store: &Store, fx: &Fixture) -> String {
     writeln!(w, "{:?}", store.media("icon-1").await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.invites(fx.chess).await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.open_held_posts(fx.climbing).await.unwrap()).unwrap();
+    writeln!(
+        w,
+        "{:?}",
+        store.group_moderators(fx.climbing).await.unwrap()
+    )
+    .unwrap();
     writeln!(w, "{:?}", store.blocklist_subscriptions().await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.subscription_entries(1).await.unwrap()).unwrap();
     writeln!(w, "{:?}", store.domain_policies().await.unwrap()).unwrap();
