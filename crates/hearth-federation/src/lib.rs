@@ -17,6 +17,7 @@ pub mod html;
 pub mod inbox;
 pub mod instances;
 pub mod keys;
+pub mod moderators;
 pub mod net;
 pub mod policy;
 pub mod review;

@@ -163,9 +163,13 @@ pub(super) async fn create(
         )));
     }
     let follow = fed.store().follow_state(group.id, inbound.actor.id).await?;
+    let is_moderator = fed
+        .store()
+        .is_group_moderator(group.id, inbound.actor.id)
+        .await?;
     let poster = Poster {
         follow,
-        is_moderator: false,
+        is_moderator,
     };
     if let Decision::Refuse(reason) = may_post(group.posting_policy(), post_kind, poster) {
         return Err(Rejection::forbidden(reason));

@@ -9,7 +9,7 @@ use hearth_federation::groups::{create_group, GroupRequest};
 use hearth_federation::Urls;
 use hearth_storage::{JoinMode, PostingPolicy};
 
-use super::{group_edit, group_members, group_review};
+use super::{group_edit, group_members, group_moderators, group_review};
 use crate::config::Config;
 use crate::uploads::ImagePurpose;
 
@@ -124,6 +124,9 @@ pub enum GroupCommand {
         /// The actor's id, e.g. https://mastodon.example/users/alice
         actor: String,
     },
+    /// Moderators from other instances: add, remove, list.
+    #[command(subcommand)]
+    Moderator(super::group_moderators::ModeratorCommand),
     /// Posts held for review (from silenced instances): list, approve, reject.
     #[command(subcommand)]
     Review(super::group_review::ReviewCommand),
@@ -224,6 +227,9 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
             limit,
         } => group_members::members(&store, &name, &search, limit).await,
         GroupCommand::Staff(command) => group_members::staff(&store, command).await,
+        GroupCommand::Moderator(command) => {
+            group_moderators::run(&federation(&config, &store).await?, command).await
+        }
         GroupCommand::Review(command) => {
             group_review::run(&federation(&config, &store).await?, command).await
         }

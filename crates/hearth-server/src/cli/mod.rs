@@ -6,6 +6,7 @@ pub mod federation;
 pub mod group;
 pub mod group_edit;
 pub mod group_members;
+pub mod group_moderators;
 pub mod group_review;
 pub mod migrate;
 pub mod serve;

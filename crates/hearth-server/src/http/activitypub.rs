@@ -161,8 +161,10 @@ pub async fn moderators(
 ) -> Result<Response, ApiError> {
     let group = find_group(&state, &name).await?;
     let id = state.fed.urls().group_moderators(&group.name).to_string();
-    let mut doc = ordered_collection(&id, 0, None);
-    doc["orderedItems"] = json!([]);
+    let moderators = state.fed.store().group_moderators(group.id).await?;
+    let items: Vec<&str> = moderators.iter().map(|m| m.ap_id.as_str()).collect();
+    let mut doc = ordered_collection(&id, items.len() as i64, None);
+    doc["orderedItems"] = json!(items);
     Ok(activity_json(&doc))
 }
 
