@@ -58,6 +58,8 @@ pub const TABLES: &[&str] = &[
     "blocklist_subscriptions",
     "blocklist_subscription_entries",
     "group_moderators",
+    "report_cases",
+    "reports",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

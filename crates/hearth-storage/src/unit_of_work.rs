@@ -138,6 +138,16 @@ pub enum Change {
         /// The actor.
         actor_id: i64,
     },
+    /// Store a report, joining the open case about the same subject in the group (or opening
+    /// one).
+    Report(crate::reports::NewReport),
+    /// Withdraw a report (its sender's `Undo`).
+    WithdrawReport {
+        /// The `Flag`'s id.
+        ap_id: String,
+        /// Its sender.
+        reporter_id: i64,
+    },
 }
 
 /// Which followers of a group receive an outbound activity, by what their software understands.
@@ -339,6 +349,35 @@ impl Store {
                     Change::RemoveModerator { group_id, actor_id } => {
                         sqlx::query("DELETE FROM group_moderators WHERE group_id = $1 AND actor_id = $2")
                             .bind(group_id).bind(actor_id).execute(&mut *tx).await?;
+                    }
+                    Change::Report(report) => {
+                        sqlx::query(
+                            "INSERT INTO report_cases (group_id, post_id, subject_ap_id, state, created_at) \
+                             VALUES ($1, $2, $3, 'open', $4) \
+                             ON CONFLICT (group_id, subject_ap_id) WHERE state = 'open' DO NOTHING",
+                        )
+                        .bind(report.group_id).bind(report.post_id).bind(&report.subject_ap_id).bind(now)
+                        .execute(&mut *tx).await?;
+                        let case_id: i64 = sqlx::query_scalar(
+                            "SELECT id FROM report_cases WHERE group_id = $1 AND subject_ap_id = $2 AND state = 'open'",
+                        )
+                        .bind(report.group_id).bind(&report.subject_ap_id)
+                        .fetch_one(&mut *tx).await?;
+                        sqlx::query(
+                            "INSERT INTO reports (ap_id, reporter_id, group_id, post_id, reported_ap_id, content, raw, \
+                             created_at, case_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                             ON CONFLICT (ap_id) DO NOTHING",
+                        )
+                        .bind(&report.ap_id).bind(report.reporter_id).bind(report.group_id).bind(report.post_id)
+                        .bind(&report.reported_ap_id).bind(&report.content).bind(&report.raw).bind(now).bind(case_id)
+                        .execute(&mut *tx).await?;
+                    }
+                    Change::WithdrawReport { ap_id, reporter_id } => {
+                        sqlx::query(
+                            "UPDATE reports SET withdrawn_at = $3 WHERE ap_id = $1 AND reporter_id = $2 AND withdrawn_at IS NULL",
+                        )
+                        .bind(ap_id).bind(reporter_id).bind(now)
+                        .execute(&mut *tx).await?;
                     }
                 }
             }

@@ -9,8 +9,8 @@ use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
 use hearth_storage::{
     copy_database, Change, CopyError, CopyProgress, CopyReport, DomainChange, DomainPolicy,
     FetchedList, FollowState, GroupRole, JoinMode, LocalKeys, Media, NewActor, NewGroup,
-    NewHeldPost, NewOutbound, NewPost, NewSubscription, PlannedChange, PostingPolicy, Recipients,
-    RuleInput, Store, SubscriptionEntry, SubscriptionUpdate, UnitOfWork,
+    NewHeldPost, NewOutbound, NewPost, NewReport, NewSubscription, PlannedChange, PostingPolicy,
+    Recipients, RuleInput, Store, SubscriptionEntry, SubscriptionUpdate, UnitOfWork,
 };
 
 /// What `populate` made, to look it up again.
@@ -30,7 +30,7 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 25] = [
+const EXPECTED: [(&str, u64); 27] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
@@ -56,6 +56,8 @@ const EXPECTED: [(&str, u64); 25] = [
     ("blocklist_subscriptions", 1),
     ("blocklist_subscription_entries", 2),
     ("group_moderators", 1),
+    ("report_cases", 1),
+    ("reports", 2),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
@@ -142,6 +144,19 @@ fn actor(ap_id: &str, shared_inbox: bool) -> NewActor {
         public_key_pem: format!("-----BEGIN PUBLIC KEY-----\n{user}\n-----END PUBLIC KEY-----\n"),
         published: shared_inbox.then_some(1_600_000_000_000),
         raw: format!(r#"{{"id":"{ap_id}","type":"Person"}}"#),
+    }
+}
+
+fn report(ap_id: &str, reporter_id: i64, group_id: i64, post_id: i64) -> NewReport {
+    NewReport {
+        ap_id: ap_id.into(),
+        reporter_id,
+        group_id,
+        post_id: Some(post_id),
+        reported_ap_id: Some(ACTORS[0].into()),
+        subject_ap_id: ROOT.into(),
+        content: "spam".into(),
+        raw: r#"{"type":"Flag"}"#.into(),
     }
 }
 
@@ -378,6 +393,17 @@ async fn populate(store: &Store) -> Fixture {
                     group_id: climbing,
                     actor_id: carol.id,
                     added_by: "cli".into(),
+                },
+                Change::Report(report("https://b.example/flags/1", bob.id, climbing, root)),
+                Change::Report(report(
+                    "https://c.example/flags/2",
+                    carol.id,
+                    climbing,
+                    root,
+                )),
+                Change::WithdrawReport {
+                    ap_id: "https://c.example/flags/2".into(),
+                    reporter_id: carol.id,
                 },
             ],
             outbound: Vec::new(),
