@@ -13,6 +13,9 @@
 //!   backlog of posts for it is queued first (through a group only it follows); then one post
 //!   goes to the M healthy instances: how long do they wait?
 //!
+//! Posts are spread over the web processes when there are several (each carrying the public
+//! `Host` its signature covers).
+//!
 //! Deliveries are counted from what the peers received, and each is checked by the peer's own
 //! signature verification. Hearth's CPU time per delivery is its CPU time over the phase
 //! (receiving the posts included) divided by the deliveries.
@@ -28,7 +31,7 @@ use hearth_test_peer::{Peer, Received};
 use serde::Serialize;
 
 use crate::dbcpu::DatabaseCpu;
-use crate::hearth_process::HearthProcess;
+use crate::hearth_process::{HearthProcess, Usage};
 use crate::ingest::Latency;
 use crate::peers::{self, Person};
 use crate::progress;
@@ -114,6 +117,9 @@ pub struct FanoutReport {
     pub burst_hearth_cpu_us_per_delivery: f64,
     /// Hearth's CPU time / wall time in the burst.
     pub burst_hearth_cores_busy: f64,
+    /// CPU time of this process (posting, and the instances receiving and checking) / wall
+    /// time in the burst.
+    pub burst_bench_cores_busy: f64,
     /// CPU time of Hearth's PostgreSQL backends per delivery in the burst (PostgreSQL only).
     pub burst_database_cpu_us_per_delivery: Option<f64>,
     /// Growth of Hearth's resident memory over the burst, in MiB.
@@ -122,7 +128,8 @@ pub struct FanoutReport {
     pub slow_instance: Option<SlowInstanceReport>,
     /// Deliveries that failed the peers' signature or digest check.
     pub badly_signed: usize,
-    /// Hearth's peak resident memory so far (`VmHWM`), in MiB.
+    /// Hearth's peak resident memory so far (`VmHWM`), in MiB; with several processes, the
+    /// sum of each one's peak.
     pub hearth_peak_rss_mib: f64,
 }
 
@@ -186,6 +193,8 @@ pub async fn run(
     let poster = |n: usize| &posters[n % posters.len()];
     let client = peers::client(config.burst.max(4))?;
     let (group, inbox) = (hearth.group(GROUP), hearth.group_inbox(GROUP));
+    let targets = hearth.web_targets(&inbox);
+    let target = |n: usize| &targets[n % targets.len()];
     let handle = peers::handle(hearth, GROUP);
     let mut badly_signed = 0;
 
@@ -198,7 +207,7 @@ pub async fn run(
         let create = peers::new_thread(poster(round), &group, &handle, round);
         let post = peers::sign(poster(round), &inbox, &create).await?;
         let before = hearth.usage()?;
-        let answer = peers::send(&client, &inbox, &post).await?;
+        let answer = peers::send(&client, target(round), &post).await?;
         let accepted_at = SystemTime::now();
         if !answer.processed() {
             bail!("the post was refused: {} {}", answer.status, answer.outcome);
@@ -233,9 +242,10 @@ pub async fn run(
         config.burst,
         config.burst * config.instances
     ));
-    let (before, db_before) = (hearth.usage()?, db_cpu.total().await);
-    let answers = join_all(posts.iter().map(|post| async {
-        let answer = peers::send(&client, &inbox, post).await;
+    let (before, own_before, db_before) = (hearth.usage()?, Usage::own()?, db_cpu.total().await);
+    let (client, target) = (&client, &target);
+    let answers = join_all(posts.iter().enumerate().map(|(n, post)| async move {
+        let answer = peers::send(client, target(n), post).await;
         (answer, SystemTime::now())
     }))
     .await;
@@ -249,7 +259,7 @@ pub async fn run(
     }
     let got = wait_announces(&peers, &ids).await?;
     peers::wait_queue_empty(store, DELIVERY_TIMEOUT).await?;
-    let (after, db_after) = (hearth.usage()?, db_cpu.total().await);
+    let (after, own_after, db_after) = (hearth.usage()?, Usage::own()?, db_cpu.total().await);
     spinner.finish_and_clear();
     hearth.check_alive()?;
     badly_signed += got
@@ -289,9 +299,10 @@ pub async fn run(
         burst_seconds,
         burst_deliveries_per_second: ratio(burst_deliveries as f64, burst_seconds),
         burst_hearth_cpu_us_per_delivery: ratio(burst_cpu * 1e6, burst_deliveries as f64),
-        burst_hearth_cores_busy: ratio(
-            burst_cpu,
-            since(first_accepted.unwrap_or(last), last).as_secs_f64(),
+        burst_hearth_cores_busy: ratio(burst_cpu, burst_seconds),
+        burst_bench_cores_busy: ratio(
+            (own_after.cpu - own_before.cpu).as_secs_f64(),
+            burst_seconds,
         ),
         burst_database_cpu_us_per_delivery: match (db_before, db_after) {
             (Some(b), Some(a)) => Some(ratio((a - b).as_secs_f64() * 1e6, burst_deliveries as f64)),

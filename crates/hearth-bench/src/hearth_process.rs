@@ -1,5 +1,6 @@
-//! The `hearth serve` process under test: starting it on a fresh database, asking it and its
-//! database how far it got, reading its CPU time and memory from `/proc`, and stopping it.
+//! The Hearth processes under test: starting them on a fresh database (one `hearth serve`, or
+//! web processes and delivery workers sharing it), asking them and their database how far they
+//! got, reading their CPU time and memory from `/proc`, and stopping them.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,69 @@ pub enum Database {
     Postgres,
 }
 
+/// Which processes run Hearth, all on one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Shape {
+    /// Processes answering HTTP (at least one).
+    pub web: usize,
+    /// `hearth worker` processes. With none, the web processes run `hearth serve` and deliver
+    /// themselves; otherwise they run `hearth serve --no-workers`.
+    pub workers: usize,
+}
+
+impl Shape {
+    /// One `hearth serve` doing everything.
+    pub const SINGLE: Shape = Shape { web: 1, workers: 0 };
+
+    /// Processes in all.
+    pub fn processes(self) -> usize {
+        self.web + self.workers
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.web, self.workers) {
+            (web, 0) => write!(f, "{web} serve"),
+            (web, 1) => write!(f, "{web} web + 1 worker"),
+            (web, workers) => write!(f, "{web} web + {workers} workers"),
+        }
+    }
+}
+
+/// What one Hearth process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `hearth serve`: HTTP and deliveries.
+    Serve,
+    /// `hearth serve --no-workers`: HTTP only.
+    Web,
+    /// `hearth worker`: deliveries only.
+    Worker,
+}
+
+/// One process of the deployment.
+struct Member {
+    role: Role,
+    /// `serve`, `web 2`, `worker 1`, …
+    label: String,
+    /// The port it listens on (web and serve processes).
+    port: Option<u16>,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+/// CPU time and memory of one process of the deployment.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProcessUsage {
+    /// `serve`, `web 1`, `worker 2`, …
+    pub label: String,
+    /// Peak resident memory (`VmHWM`), in MiB.
+    pub peak_rss_mib: f64,
+    /// CPU time so far, in seconds.
+    pub cpu_seconds: f64,
+}
+
 /// How to start Hearth.
 #[derive(Debug, Clone)]
 pub struct HearthOptions {
@@ -30,6 +94,8 @@ pub struct HearthOptions {
     pub binary: PathBuf,
     /// The database engine.
     pub database: Database,
+    /// The processes to run.
+    pub shape: Shape,
     /// A PostgreSQL server URL (any database on it), for [`Database::Postgres`].
     pub postgres_url: String,
     /// `HEARTH_DELIVERY_CONCURRENCY`.
@@ -104,9 +170,11 @@ fn clock_ticks_per_second() -> f64 {
     }
 }
 
-/// A running `hearth serve`, its temporary directory and its database.
+/// A running Hearth (one `hearth serve`, or web processes and workers sharing a database), its
+/// temporary directory and its database. The first web process owns the public URL; the others
+/// answer on ports of their own, with requests carrying the public `Host` as behind a proxy.
 pub struct HearthProcess {
-    child: Option<Child>,
+    members: Vec<Member>,
     binary: PathBuf,
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
@@ -121,8 +189,9 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl HearthProcess {
-    /// Creates the database, starts `hearth serve` on a free loopback port and waits until
-    /// `/healthz` answers.
+    /// Creates the database, starts the processes of `options.shape` on free loopback ports
+    /// (the first alone, so that it applies the migrations) and waits until every web process
+    /// answers `/healthz`.
     pub async fn start(options: &HearthOptions) -> anyhow::Result<HearthProcess> {
         let binary = resolve_binary(&options.binary)?;
         let mut dir = tempfile::Builder::new()
@@ -176,8 +245,37 @@ impl HearthProcess {
         if let Some(ms) = options.delivery_poll_ms {
             env.push(("HEARTH_DELIVERY_POLL_MS", ms.to_string()));
         }
+        let mut members = Vec::with_capacity(options.shape.processes());
+        let web_role = if options.shape.workers == 0 {
+            Role::Serve
+        } else {
+            Role::Web
+        };
+        for n in 1..=options.shape.web.max(1) {
+            let (label, log) = match (web_role, options.shape.web) {
+                (Role::Serve, 1) => ("serve".to_owned(), "hearth.log".to_owned()),
+                (Role::Serve, _) => (format!("serve {n}"), format!("hearth-serve{n}.log")),
+                _ => (format!("web {n}"), format!("hearth-web{n}.log")),
+            };
+            members.push(Member {
+                role: web_role,
+                label,
+                port: Some(if n == 1 { port } else { free_port()? }),
+                child: None,
+                log: dir.path().join(log),
+            });
+        }
+        for n in 1..=options.shape.workers {
+            members.push(Member {
+                role: Role::Worker,
+                label: format!("worker {n}"),
+                port: None,
+                child: None,
+                log: dir.path().join(format!("hearth-worker{n}.log")),
+            });
+        }
         let mut hearth = HearthProcess {
-            child: None,
+            members,
             binary,
             dir,
             env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
@@ -189,15 +287,24 @@ impl HearthProcess {
                 .timeout(Duration::from_secs(30))
                 .build()?,
         };
-        hearth.spawn().await?;
+        for i in 0..hearth.members.len() {
+            hearth.spawn(i).await?;
+        }
         Ok(hearth)
     }
 
-    async fn spawn(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::File::create(self.log_path()).context("creating the log file")?;
+    /// Starts process `i` and waits until it answers `/healthz` (a worker, which has no HTTP,
+    /// until it has run for a moment).
+    async fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
+        let member = &self.members[i];
+        let log = std::fs::File::create(&member.log).context("creating the log file")?;
         let mut command = Command::new(&self.binary);
+        match member.role {
+            Role::Serve => command.arg("serve"),
+            Role::Web => command.args(["serve", "--no-workers"]),
+            Role::Worker => command.arg("worker"),
+        };
         command
-            .arg("serve")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("RUST_LOG")
             .env_remove("HEARTH_CONFIG")
@@ -205,54 +312,117 @@ impl HearthProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
+        if let Some(port) = member.port {
+            command.env("HEARTH_BIND", format!("127.0.0.1:{port}"));
+        }
         let child = command
             .spawn()
             .with_context(|| format!("starting {}", self.binary.display()))?;
-        self.child = Some(child);
+        self.members[i].child = Some(child);
+        let health = self.members[i]
+            .port
+            .map(|port| on_port(&self.url("/healthz"), port));
         let deadline = Instant::now() + Duration::from_secs(60);
+        let started = Instant::now();
         loop {
-            if let Ok(r) = self.client.get(self.url("/healthz")).send().await {
-                if r.status().is_success() {
-                    return Ok(());
+            match &health {
+                Some(url) => {
+                    if let Ok(r) = self.client.get(url.clone()).send().await {
+                        if r.status().is_success() {
+                            return Ok(());
+                        }
+                    }
                 }
+                None if started.elapsed() > Duration::from_millis(500) => return Ok(()),
+                None => {}
             }
-            if let Some(status) = self
+            let member = &mut self.members[i];
+            if let Some(status) = member
                 .child
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                bail!("hearth exited with {status} at start:\n{}", self.log());
+                bail!(
+                    "hearth ({}) exited with {status} at start:\n{}",
+                    member.label,
+                    read_log(&member.log)
+                );
             }
             if Instant::now() > deadline {
                 bail!(
-                    "hearth did not answer /healthz within 60 s:\n{}",
-                    self.log()
+                    "hearth ({}) did not answer /healthz within 60 s:\n{}",
+                    member.label,
+                    read_log(&member.log)
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
+    /// The process ids, one per process.
+    pub fn pids(&self) -> Vec<u32> {
+        self.members
+            .iter()
+            .filter_map(|m| m.child.as_ref().map(Child::id))
+            .collect()
     }
 
-    /// CPU time and memory of the process now.
+    /// CPU time and memory of all processes now, added up: CPU time, resident memory, and the
+    /// sum of each process's own peak (`VmHWM`).
     pub fn usage(&self) -> anyhow::Result<Usage> {
-        Usage::of(self.pid())
+        let mut total = Usage::default();
+        for pid in self.pids() {
+            let usage = Usage::of(pid)?;
+            total.cpu += usage.cpu;
+            total.rss_kib += usage.rss_kib;
+            total.peak_rss_kib += usage.peak_rss_kib;
+        }
+        Ok(total)
     }
 
-    /// Fails when the process is no longer running.
+    /// CPU time and peak memory of each process now.
+    pub fn usage_by_process(&self) -> anyhow::Result<Vec<ProcessUsage>> {
+        self.members
+            .iter()
+            .filter_map(|m| m.child.as_ref().map(|c| (m, c.id())))
+            .map(|(m, pid)| {
+                let usage = Usage::of(pid)?;
+                Ok(ProcessUsage {
+                    label: m.label.clone(),
+                    peak_rss_mib: usage.peak_rss_kib as f64 / 1024.0,
+                    cpu_seconds: usage.cpu.as_secs_f64(),
+                })
+            })
+            .collect()
+    }
+
+    /// Fails when a process is no longer running.
     pub fn check_alive(&mut self) -> anyhow::Result<()> {
-        if let Some(status) = self
-            .child
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten())
-        {
-            bail!("hearth exited with {status}:\n{}", self.log_tail(40));
+        for member in &mut self.members {
+            if let Some(status) = member
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                bail!(
+                    "hearth ({}) exited with {status}:\n{}",
+                    member.label,
+                    tail(&read_log(&member.log), 40)
+                );
+            }
         }
         Ok(())
+    }
+
+    /// `url` (on the public URL) once per web process, each on that process's own port: where
+    /// to send requests so that they are spread over the web processes. The requests must
+    /// carry the public URL's `Host`, as signed requests do.
+    pub fn web_targets(&self, url: &Url) -> Vec<Url> {
+        self.members
+            .iter()
+            .filter_map(|m| m.port)
+            .map(|port| on_port(url, port))
+            .collect()
     }
 
     /// A URL on this server.
@@ -331,35 +501,38 @@ impl HearthProcess {
             .context("the followers collection has no totalItems")
     }
 
-    fn log_path(&self) -> PathBuf {
-        self.dir.path().join("hearth.log")
-    }
-
-    /// Everything Hearth logged (at `warn` and above).
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
-    }
-
-    /// The `WARN` and `ERROR` lines of the log, shortened: no timestamp, and sqlx's slow
+    /// The `WARN` and `ERROR` lines of the logs, shortened: no timestamp, and sqlx's slow
     /// statement warnings without the statement text (its summary and time are kept). The
-    /// warning that private networks are allowed, always given here, is left out.
+    /// warning that private networks are allowed, always given here, is left out. With several
+    /// processes, each line starts with the process it came from.
     pub fn warnings(&self) -> Vec<String> {
-        self.log()
-            .lines()
-            .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
-            .filter(|l| !l.contains("allow_private_networks"))
-            .map(condense)
+        let several = self.members.len() > 1;
+        self.members
+            .iter()
+            .flat_map(|m| {
+                read_log(&m.log)
+                    .lines()
+                    .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+                    .filter(|l| !l.contains("allow_private_networks"))
+                    .map(|l| match several {
+                        true => format!("[{}] {}", m.label, condense(l)),
+                        false => condense(l),
+                    })
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
-    /// The last `lines` lines of the log.
+    /// The last `lines` lines of the first process's log.
     pub fn log_tail(&self, lines: usize) -> String {
-        let log = self.log();
-        let all: Vec<&str> = log.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
+        self.members
+            .first()
+            .map(|m| tail(&read_log(&m.log), lines))
+            .unwrap_or_default()
     }
 
-    /// The temporary directory: SQLite database and `hearth.log`.
+    /// The temporary directory: SQLite database and the logs (`hearth.log` for a single
+    /// `hearth serve`).
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
@@ -375,9 +548,11 @@ impl HearthProcess {
     }
 
     fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        for member in &mut self.members {
+            if let Some(mut child) = member.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
     }
 }
@@ -405,16 +580,17 @@ impl Drop for HearthProcess {
 }
 
 /// The binary to run: `path` as given, or relative to the workspace root when the bench runs
-/// from elsewhere in the workspace.
+/// from elsewhere in the workspace; made absolute, as Hearth runs in its temporary directory.
 fn resolve_binary(path: &Path) -> anyhow::Result<PathBuf> {
+    let absolute = |p: &Path| std::fs::canonicalize(p).with_context(|| format!("{}", p.display()));
     if path.is_file() {
-        return Ok(path.to_path_buf());
+        return absolute(path);
     }
     if path.is_relative() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let candidate = root.join(path);
         if candidate.is_file() {
-            return Ok(candidate);
+            return absolute(&candidate);
         }
     }
     bail!(
@@ -422,6 +598,24 @@ fn resolve_binary(path: &Path) -> anyhow::Result<PathBuf> {
          or pass --hearth PATH",
         path.display()
     )
+}
+
+/// `url` on another port of the same host.
+fn on_port(url: &Url, port: u16) -> Url {
+    let mut url = url.clone();
+    let _ = url.set_port(Some(port));
+    url
+}
+
+/// Everything a process logged (at the level of `--hearth-log`).
+fn read_log(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The last `lines` lines of `text`.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A log line without its timestamp and, for a slow statement, without the statement text.

@@ -1,6 +1,9 @@
 //! Inbox ingest: K Person actors of one peer follow a group, then N pre-signed `Create(Note)`
 //! activities are POSTed to the group's inbox over C connections.
 //!
+//! With several web processes, each connection goes to one of them in turn (as a proxy
+//! balancing connections would), carrying the public `Host` its signature covers.
+//!
 //! Every activity has its own id, so its own `Digest` and signature: all are signed before the
 //! timed phase. The only follower instance is the authors' own peer, which answers at once,
 //! so each activity costs Hearth exactly one outbound `Announce`; its CPU is reported both for
@@ -103,7 +106,13 @@ pub struct IngestReport {
     pub announces_badly_signed: usize,
     /// Hearth's CPU per activity from the first request until every announce was delivered.
     pub hearth_cpu_us_per_activity_with_announce: f64,
-    /// Hearth's peak resident memory so far (`VmHWM`), in MiB.
+    /// The same for the PostgreSQL server processes serving Hearth (PostgreSQL only).
+    pub database_cpu_us_per_activity_with_announce: Option<f64>,
+    /// Processed activities per second from the first request until every announce was
+    /// delivered: what Hearth sustains when deliveries must keep up.
+    pub per_second_with_announce: f64,
+    /// Hearth's peak resident memory so far (`VmHWM`), in MiB; with several processes, the
+    /// sum of each one's peak.
     pub hearth_peak_rss_mib: f64,
     /// CPU time of this process (load generator and peers) during the timed phase.
     pub bench_cpu_seconds: f64,
@@ -138,7 +147,7 @@ pub async fn run(
     peer.clear_received();
 
     let bar = progress::bar(posts.len() as u64, "ingest: sending");
-    let inbox = hearth.group_inbox(GROUP);
+    let targets = hearth.web_targets(&hearth.group_inbox(GROUP));
     let client = peers::client(config.concurrency)?;
     let posts = Arc::new(posts);
     let next = Arc::new(AtomicUsize::new(0));
@@ -146,12 +155,12 @@ pub async fn run(
         (hearth.usage()?, Usage::own()?, db_cpu.total().await);
     let start = Instant::now();
     let mut senders = Vec::with_capacity(config.concurrency);
-    for _ in 0..config.concurrency {
+    for connection in 0..config.concurrency {
         let (posts, next, client, inbox, bar) = (
             posts.clone(),
             next.clone(),
             client.clone(),
-            inbox.clone(),
+            targets[connection % targets.len()].clone(),
             bar.clone(),
         );
         senders.push(tokio::spawn(async move {
@@ -193,7 +202,7 @@ pub async fn run(
     let drain_start = Instant::now();
     peers::wait_queue_empty(store, Duration::from_secs(600)).await?;
     let drain_seconds = drain_start.elapsed().as_secs_f64();
-    let hearth_drained = hearth.usage()?;
+    let (hearth_drained, db_drained) = (hearth.usage()?, db_cpu.total().await);
     spinner.finish_and_clear();
     let received = peer.received();
     let announces: Vec<_> = received
@@ -232,6 +241,11 @@ pub async fn run(
             (Some(b), Some(a)) => Some(ratio((a - b).as_secs_f64() * 1e6, processed as f64)),
             _ => None,
         },
+        database_cpu_us_per_activity_with_announce: match (db_before, db_drained) {
+            (Some(b), Some(a)) => Some(ratio((a - b).as_secs_f64() * 1e6, processed as f64)),
+            _ => None,
+        },
+        per_second_with_announce: ratio(processed as f64, seconds + drain_seconds),
         drain_seconds,
         announces_delivered: announces.len(),
         announces_badly_signed,

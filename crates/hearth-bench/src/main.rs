@@ -6,7 +6,9 @@
 //! 2. [`ingest`]: signed `Create(Note)`s POSTed to a group inbox over C connections;
 //! 3. [`fanout`]: posts into a group followed from M instances, also behind a slow instance.
 //!
-//! [`report`] prints the figures and ratios and can write them as JSON.
+//! [`report`] prints the figures and ratios and can write them as JSON. With `--scaling`,
+//! [`scaling`] runs 2 and 3 on several deployment shapes (SQLite and PostgreSQL, web processes
+//! and workers) and prints them side by side.
 
 mod dbcpu;
 mod fanout;
@@ -16,6 +18,7 @@ mod limits;
 mod peers;
 mod progress;
 mod report;
+mod scaling;
 mod stats;
 
 use std::path::PathBuf;
@@ -25,9 +28,10 @@ use std::time::Instant;
 use clap::Parser;
 
 use crate::fanout::FanoutConfig;
-use crate::hearth_process::{Database, HearthOptions, HearthProcess};
+use crate::hearth_process::{Database, HearthOptions, HearthProcess, Shape};
 use crate::ingest::IngestConfig;
 use crate::report::{HearthSummary, Machine, Report, Settings};
+use crate::scaling::Deployment;
 
 const LONG_ABOUT: &str = "\
 Benchmarks a real `hearth serve` process over loopback HTTP with real HTTP signatures.
@@ -48,10 +52,23 @@ database that is dropped afterwards) and killed at the end. The simulated instan
 inside this process and check every signature they receive. Their RSA keys are cached on
 disk (see hearth-test-peer), so the first run spends extra time generating them.
 
+--web N and --workers N run Hearth as N web processes (`hearth serve --no-workers`, requests
+spread over them) and N delivery workers (`hearth worker`) on one database, instead of one
+`hearth serve`.
+
+--scaling compares deployment shapes instead: ingest and fan-out (smaller by default, so the
+whole comparison takes a few minutes on 2 cores) on a fresh Hearth for each of --deployments,
+by default SQLite with one `hearth serve`; PostgreSQL with one `hearth serve`; PostgreSQL with
+2 web processes and 1 worker, with 1 web process and 2 workers, and with 2 of each. It prints
+one table: each shape's rates, their ratio to the first PostgreSQL shape and to what the
+machine's RSA speed allows on all its cores, the cores kept busy and each process's peak
+memory.
+
 Build both binaries in release mode first:
 
   cargo build --release -p hearth-server -p hearth-bench
-  target/release/hearth-bench --json bench.json";
+  target/release/hearth-bench --json bench.json
+  target/release/hearth-bench --scaling --json scaling.json";
 
 /// Command-line options.
 #[derive(Parser, Debug)]
@@ -79,38 +96,62 @@ struct Args {
     #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
     limit_seconds: f64,
 
-    /// Ingest: N, the activities to send.
-    #[arg(long, default_value_t = 5000, value_name = "N")]
-    activities: usize,
+    /// Run Hearth as this many web processes (`hearth serve --no-workers` when --workers is
+    /// given, `hearth serve` otherwise), requests spread over them.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    web: u16,
+
+    /// Run this many delivery workers (`hearth worker`) beside the web processes.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    workers: u16,
+
+    /// Compare deployment shapes (see --deployments) instead of one full run.
+    #[arg(long, conflicts_with_all = ["database", "web", "workers", "skip_ingest", "skip_fanout"])]
+    scaling: bool,
+
+    /// With --scaling: the shapes, each DATABASE[:WEB[+WORKERS]] (`postgres:2+1` is 2 web
+    /// processes and 1 worker, `postgres:2` two `hearth serve`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        default_value = scaling::DEFAULT_DEPLOYMENTS
+    )]
+    deployments: Vec<Deployment>,
+
+    /// Ingest: N, the activities to send [default: 5000; with --scaling 3000].
+    #[arg(long, value_name = "N")]
+    activities: Option<usize>,
 
     /// Ingest: C, the connections sending at once.
     #[arg(long, default_value_t = 32, value_name = "C")]
     concurrency: usize,
 
-    /// Ingest: K, the authors (each with its own key; all on one instance).
-    #[arg(long, default_value_t = 50, value_name = "K")]
-    authors: usize,
+    /// Ingest: K, the authors (each with its own key; all on one instance) [default: 50; with
+    /// --scaling 20].
+    #[arg(long, value_name = "K")]
+    authors: Option<usize>,
 
-    /// Fan-out: F, the followers of the group.
-    #[arg(long, default_value_t = 2000, value_name = "F")]
-    followers: usize,
+    /// Fan-out: F, the followers of the group [default: 2000; with --scaling 250].
+    #[arg(long, value_name = "F")]
+    followers: Option<usize>,
 
     /// Fan-out: M, the instances the followers are spread over.
     #[arg(long, default_value_t = 50, value_name = "M")]
     instances: usize,
 
-    /// Fan-out: posts sent one at a time (for latency).
-    #[arg(long, default_value_t = 20)]
-    fanout_rounds: usize,
+    /// Fan-out: posts sent one at a time (for latency) [default: 20; with --scaling 3].
+    #[arg(long, value_name = "N")]
+    fanout_rounds: Option<usize>,
 
     /// Fan-out: posts sent at once (for throughput).
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_name = "N")]
     fanout_burst: usize,
 
     /// Fan-out: posts queued for a slow instance before one post goes to the healthy ones
-    /// (0 skips this measurement).
-    #[arg(long, default_value_t = 300)]
-    slow_backlog: usize,
+    /// (0 skips this measurement) [default: 300; with --scaling 0].
+    #[arg(long, value_name = "N")]
+    slow_backlog: Option<usize>,
 
     /// Fan-out: how long the slow instance takes to answer each delivery.
     #[arg(long, default_value_t = 250, value_name = "MS")]
@@ -124,14 +165,16 @@ struct Args {
     #[arg(long)]
     delivery_per_instance: Option<usize>,
 
-    /// HEARTH_DELIVERY_POLL_MS: how often idle delivery workers look for due jobs
-    /// (default: Hearth's).
+    /// HEARTH_DELIVERY_POLL_MS: how often idle delivery workers look for due jobs; workers in
+    /// a process of their own learn of new jobs only this way [default: Hearth's; with
+    /// --scaling 100].
     #[arg(long, value_name = "MS")]
     delivery_poll_ms: Option<u64>,
 
-    /// HEARTH_DATABASE_CONNECTIONS.
-    #[arg(long, default_value_t = 32)]
-    database_connections: u32,
+    /// HEARTH_DATABASE_CONNECTIONS, per process [default: 32; with --scaling 16, so that
+    /// four processes stay within PostgreSQL's default 100 connections].
+    #[arg(long, value_name = "N")]
+    database_connections: Option<u32>,
 
     /// HEARTH_LOG: what Hearth logs (to hearth.log in its temporary directory), e.g.
     /// `warn,sqlx::query=debug` to see every statement with its time.
@@ -174,9 +217,50 @@ fn main() -> ExitCode {
     }
 }
 
+/// The load and settings of a run: what was given, else the defaults of its mode.
+struct Resolved {
+    ingest: IngestConfig,
+    fanout: FanoutConfig,
+    delivery_poll_ms: Option<u64>,
+    database_connections: u32,
+}
+
+impl Resolved {
+    fn from(args: &Args) -> Resolved {
+        let scaling = args.scaling;
+        let pick = |given: Option<usize>, full: usize, scaled: usize| {
+            given.unwrap_or(if scaling { scaled } else { full })
+        };
+        Resolved {
+            ingest: IngestConfig {
+                activities: pick(args.activities, 5000, 3000),
+                concurrency: args.concurrency.max(1),
+                authors: pick(args.authors, 50, 20).max(1),
+            },
+            fanout: FanoutConfig {
+                followers: pick(args.followers, 2000, 250),
+                instances: args.instances,
+                rounds: pick(args.fanout_rounds, 20, 3).max(1),
+                burst: args.fanout_burst.max(1),
+                slow_backlog: pick(args.slow_backlog, 300, 0),
+                slow_delay: std::time::Duration::from_millis(args.slow_delay_ms),
+            },
+            delivery_poll_ms: args
+                .delivery_poll_ms
+                .or(scaling.then_some(scaling::DELIVERY_POLL_MS)),
+            database_connections: args.database_connections.unwrap_or(if scaling {
+                16
+            } else {
+                32
+            }),
+        }
+    }
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let machine = Machine::detect();
+    let resolved = Resolved::from(&args);
 
     let limits = if args.skip_limits {
         None
@@ -200,18 +284,41 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let options = HearthOptions {
         binary: args.hearth.clone(),
         database: args.database,
+        shape: Shape {
+            web: usize::from(args.web),
+            workers: usize::from(args.workers),
+        },
         postgres_url: args.postgres_url.clone(),
         delivery_concurrency: args.delivery_concurrency,
         delivery_per_instance: args.delivery_per_instance,
-        delivery_poll_ms: args.delivery_poll_ms,
-        database_connections: args.database_connections,
+        delivery_poll_ms: resolved.delivery_poll_ms,
+        database_connections: resolved.database_connections,
         log: args.hearth_log.clone(),
         keep: args.keep,
     };
+    if args.scaling {
+        let report = scaling::run(
+            &options,
+            &args.deployments,
+            resolved.ingest,
+            resolved.fanout,
+            machine,
+            limits,
+        )
+        .await?;
+        println!("{}", report.render());
+        if let Some(path) = &args.json {
+            report.write_json(path)?;
+            eprintln!("figures written to {}", path.display());
+        }
+        return Ok(());
+    }
+
     let mut hearth = HearthProcess::start(&options).await?;
     progress::note(format!(
-        "hearth started (pid {}) at {}",
-        hearth.pid(),
+        "hearth started ({}, pids {:?}) at {}",
+        options.shape,
+        hearth.pids(),
         hearth.url("/")
     ));
     let store = hearth.open_store().await?;
@@ -220,12 +327,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let ingest = if args.skip_ingest {
         None
     } else {
-        let config = IngestConfig {
-            activities: args.activities,
-            concurrency: args.concurrency.max(1),
-            authors: args.authors.max(1),
-        };
-        let report = ingest::run(&mut hearth, &store, &db_cpu, config).await?;
+        let report = ingest::run(&mut hearth, &store, &db_cpu, resolved.ingest).await?;
         progress::note(format!(
             "ingest: {:.0} activities/s, p99 {:.1} ms, {} errors",
             report.per_second, report.latency_ms.p99, report.errors
@@ -236,15 +338,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let fanout = if args.skip_fanout {
         None
     } else {
-        let config = FanoutConfig {
-            followers: args.followers,
-            instances: args.instances,
-            rounds: args.fanout_rounds.max(1),
-            burst: args.fanout_burst.max(1),
-            slow_backlog: args.slow_backlog,
-            slow_delay: std::time::Duration::from_millis(args.slow_delay_ms),
-        };
-        let report = fanout::run(&mut hearth, &store, &db_cpu, config).await?;
+        let report = fanout::run(&mut hearth, &store, &db_cpu, resolved.fanout).await?;
         progress::note(format!(
             "fan-out: {:.0} deliveries/s in the burst, {:.1} ms to every instance (p50)",
             report.burst_deliveries_per_second, report.last_delivery_ms.p50
@@ -253,6 +347,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
 
     let usage = hearth.usage()?;
+    let processes = hearth.usage_by_process()?;
     let warnings = hearth.warnings();
     store.close().await;
     if args.keep {
@@ -271,9 +366,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         settings: Settings {
             hearth_binary: args.hearth.display().to_string(),
             database: args.database,
+            shape: options.shape,
             delivery_concurrency: args.delivery_concurrency,
             delivery_per_instance: args.delivery_per_instance,
-            database_connections: args.database_connections,
+            database_connections: resolved.database_connections,
         },
         limits,
         ingest,
@@ -281,6 +377,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         hearth: HearthSummary {
             peak_rss_mib: usage.peak_rss_kib as f64 / 1024.0,
             cpu_seconds: usage.cpu.as_secs_f64(),
+            processes,
             warnings: warnings.len(),
             first_warnings: warnings.into_iter().take(8).collect(),
         },

@@ -10,7 +10,7 @@ use comfy_table::{CellAlignment, Table};
 use serde::Serialize;
 
 use crate::fanout::{FanoutReport, SlowInstanceReport};
-use crate::hearth_process::Database;
+use crate::hearth_process::{Database, ProcessUsage, Shape};
 use crate::ingest::IngestReport;
 use crate::limits::Limits;
 use crate::stats::ratio;
@@ -62,6 +62,8 @@ pub struct Settings {
     pub hearth_binary: String,
     /// Its database.
     pub database: Database,
+    /// Its processes.
+    pub shape: Shape,
     /// `HEARTH_DELIVERY_CONCURRENCY`.
     pub delivery_concurrency: usize,
     /// `HEARTH_DELIVERY_PER_INSTANCE`, when set.
@@ -73,10 +75,13 @@ pub struct Settings {
 /// What Hearth logged and how big it got over the whole run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HearthSummary {
-    /// Peak resident memory (`VmHWM`) at the end, in MiB.
+    /// Peak resident memory (`VmHWM`) at the end, in MiB; with several processes, the sum of
+    /// each one's peak.
     pub peak_rss_mib: f64,
     /// Total CPU time at the end, in seconds.
     pub cpu_seconds: f64,
+    /// Each process's peak memory and CPU time.
+    pub processes: Vec<ProcessUsage>,
     /// Lines Hearth logged at `warn` or `error`.
     pub warnings: usize,
     /// The first few of them.
@@ -115,9 +120,10 @@ impl Report {
         let cores = self.machine.cores;
         let _ = writeln!(
             out,
-            "Hearth benchmark: {cores} cores ({}), {:?} database, delivery concurrency {}{}, {} DB connections",
+            "Hearth benchmark: {cores} cores ({}), {:?} database, {}, delivery concurrency {}{}, {} DB connections",
             self.machine.cpu_model,
             self.settings.database,
+            self.settings.shape,
             self.settings.delivery_concurrency,
             self.settings
                 .delivery_per_instance
@@ -146,6 +152,9 @@ impl Report {
             "\nHearth over the whole run: peak RSS {:.1} MiB, {:.1} s CPU, {} warning/error log line(s)",
             h.peak_rss_mib, h.cpu_seconds, h.warnings
         );
+        if h.processes.len() > 1 {
+            let _ = writeln!(out, "  per process: {}", per_process(&h.processes));
+        }
         for line in &h.first_warnings {
             let _ = writeln!(out, "  {line}");
         }
@@ -154,7 +163,22 @@ impl Report {
     }
 }
 
-fn table(header: &[&str]) -> Table {
+/// `web 1 41 MiB, 2.0 s CPU; worker 1 …`.
+fn per_process(processes: &[ProcessUsage]) -> String {
+    processes
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {:.1} MiB peak, {:.1} s CPU",
+                p.label, p.peak_rss_mib, p.cpu_seconds
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A table with `header`, in the style of every table of the report.
+pub fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -163,7 +187,7 @@ fn table(header: &[&str]) -> Table {
 }
 
 /// Right-aligns every column but the first.
-fn align(table: &mut Table) {
+pub fn align(table: &mut Table) {
     let columns = table.column_count();
     for i in 1..columns {
         if let Some(column) = table.column_mut(i) {
@@ -173,7 +197,7 @@ fn align(table: &mut Table) {
 }
 
 /// A count or rate with thousands separators.
-fn int(x: f64) -> String {
+pub fn int(x: f64) -> String {
     let digits = format!("{:.0}", x.abs());
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -188,7 +212,8 @@ fn int(x: f64) -> String {
     out
 }
 
-fn us(per_second: f64) -> f64 {
+/// Microseconds per operation at `per_second`.
+pub fn us(per_second: f64) -> f64 {
     ratio(1e6, per_second)
 }
 
