@@ -4,33 +4,49 @@ use std::sync::OnceLock;
 
 use ammonia::Builder;
 
+/// The sanitiser's settings: what peer HTML may keep.
+fn builder() -> Builder<'static> {
+    let mut builder = Builder::default();
+    builder
+        .add_tags([
+            "span",
+            "p",
+            "br",
+            "pre",
+            "code",
+            "blockquote",
+            "del",
+            "sup",
+            "sub",
+        ])
+        .add_generic_attributes(["lang"])
+        .add_tag_attributes("span", ["class"])
+        .link_rel(Some("nofollow noopener noreferrer ugc"))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect());
+    builder
+}
+
 fn cleaner() -> &'static Builder<'static> {
     static CLEANER: OnceLock<Builder<'static>> = OnceLock::new();
-    CLEANER.get_or_init(|| {
-        let mut builder = Builder::default();
-        builder
-            .add_tags([
-                "span",
-                "p",
-                "br",
-                "pre",
-                "code",
-                "blockquote",
-                "del",
-                "sup",
-                "sub",
-            ])
-            .add_generic_attributes(["lang"])
-            .add_tag_attributes("span", ["class"])
-            .link_rel(Some("nofollow noopener noreferrer ugc"))
-            .url_schemes(["http", "https", "mailto"].into_iter().collect());
-        builder
-    })
+    CLEANER.get_or_init(builder)
 }
 
 /// Peer HTML made safe to render: no scripts, handlers, styles or foreign schemes.
 pub fn sanitize(html: &str) -> String {
     cleaner().clean(html).to_string()
+}
+
+/// [`sanitize`], and without images: for content from instances whose media is rejected.
+pub fn sanitize_without_media(html: &str) -> String {
+    static CLEANER: OnceLock<Builder<'static>> = OnceLock::new();
+    CLEANER
+        .get_or_init(|| {
+            let mut builder = builder();
+            builder.rm_tags(["img"]);
+            builder
+        })
+        .clean(html)
+        .to_string()
 }
 
 /// Markdown written by staff (group descriptions, rules) as safe HTML: raw HTML inside the
@@ -92,6 +108,13 @@ mod tests {
         assert!(!clean.contains("onerror"));
         assert!(!clean.contains("javascript:"));
         assert!(clean.contains("Hi"));
+    }
+
+    #[test]
+    fn media_can_be_dropped() {
+        let html = r#"<p>Look <img src="https://x.example/a.png" alt="cat"></p>"#;
+        assert!(sanitize(html).contains("<img"));
+        assert_eq!(sanitize_without_media(html), "<p>Look </p>");
     }
 
     #[test]

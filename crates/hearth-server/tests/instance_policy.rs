@@ -21,9 +21,24 @@ async fn a_suspended_instance_is_cut_off_everywhere() {
     deliver_expect(&good, &friend, &inbox, &follow(&good, &friend, &group), 202).await;
     assert_eq!(hearth.follower_count("climbing").await, 2);
 
+    // A thread posted before the block (row id 1: each test has a fresh database).
+    let (earlier, _) = mention_post(&bad, &troll, &group, "climbing", "Troll bait thread", None);
+    deliver_expect(&bad, &troll, &inbox, &earlier, 202).await;
+    let (_, page) = hearth.get_html("/groups/climbing").await;
+    assert!(page.contains("Troll bait thread"), "{page}");
+
     let (ok, out) = hearth.cli(&["federation", "block", "127.0.0.2", "--reason", "harassment"]);
     assert!(ok, "{out}");
     assert!(out.contains("Removed 1 follow"), "{out}");
+    // Its content is kept out of pages (once the server has seen the change).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, page) = hearth.get_html("/groups/climbing").await;
+    assert!(!page.contains("Troll bait thread"), "{page}");
+    let (_, page) = hearth.get_html("/groups/climbing/threads/1").await;
+    assert!(
+        page.contains("Hidden") && !page.contains("Troll bait"),
+        "{page}"
+    );
     assert_eq!(hearth.follower_count("climbing").await, 1);
     tokio::time::sleep(Duration::from_millis(1500)).await; // every process sees the change
     let seen_before = bad.requests().len();
@@ -33,10 +48,27 @@ async fn a_suspended_instance_is_cut_off_everywhere() {
         &friend,
         &group,
         &format!("climbing@{}", hearth.authority()),
-        "hello",
+        "hello <img src=\"https://pics.example/cat.png\" alt=\"a cat\">",
         None,
     );
     deliver_expect(&good, &friend, &inbox, &post, 202).await;
+    let (_, page) = hearth.get_html("/groups/climbing/threads/2").await;
+    assert!(page.contains("pics.example/cat.png"), "{page}");
+    let (ok, out) = hearth.cli(&[
+        "federation",
+        "block",
+        "127.0.0.3",
+        "--severity",
+        "noop",
+        "--reject-media",
+    ]);
+    assert!(ok, "{out}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, page) = hearth.get_html("/groups/climbing/threads/2").await;
+    assert!(
+        page.contains("hello") && !page.contains("pics.example"),
+        "rejected media is not shown: {page}"
+    );
     let id = post["id"].as_str().unwrap().to_owned();
     wait_received(&good, "the announce", |r| {
         r.iter().any(|x| announces(&x.activity, &id))

@@ -10,7 +10,8 @@ use axum::http::header::{
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use hearth_federation::html::{markdown, sanitize, to_text};
+use hearth_federation::html::{markdown, sanitize, sanitize_without_media, to_text};
+use hearth_moderation::Verdict;
 use hearth_storage::{Group, GroupRole, GroupSummary, JoinMode, Post, PostingPolicy};
 use minijinja::{context, Environment, Value};
 use serde::{Deserialize, Serialize};
@@ -320,6 +321,7 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
     };
     let threads: Vec<Value> = threads
         .into_iter()
+        .filter(|t| state.fed.judge_host(&t.author_host).federates())
         .map(|t| {
             let (when, iso) = when(t.last_activity_at);
             Value::from_serialize(context! {
@@ -395,6 +397,8 @@ fn plural(n: i64) -> &'static str {
 
 #[derive(Serialize)]
 struct PostView {
+    /// From a suspended instance: shown as a notice only.
+    hidden: bool,
     title: String,
     author: String,
     author_url: String,
@@ -408,10 +412,27 @@ struct PostView {
     dislikes: i64,
 }
 
-fn post_view(post: &Post, depth: usize) -> PostView {
+/// A post as a page shows it: content from a suspended instance is kept out (a notice stands
+/// in its place), and images from an instance whose media is rejected are dropped.
+fn post_view(state: &AppState, post: &Post, depth: usize) -> PostView {
     let (when, iso) = when(post.published);
+    let content = match state.fed.judge_host(&post.author_host) {
+        Verdict::Refuse(_) => None,
+        Verdict::Federate {
+            reject_media: true, ..
+        } => Some(Value::from_safe_string(sanitize_without_media(
+            &post.content,
+        ))),
+        Verdict::Federate { .. } => Some(safe(&post.content)),
+    };
+    let hidden = content.is_none();
     PostView {
-        title: post.title.clone().unwrap_or_else(|| "(untitled)".into()),
+        hidden,
+        title: if hidden {
+            "(hidden)".into()
+        } else {
+            post.title.clone().unwrap_or_else(|| "(untitled)".into())
+        },
         author: handle(
             post.author_username.as_deref(),
             &post.author_host,
@@ -420,7 +441,7 @@ fn post_view(post: &Post, depth: usize) -> PostView {
         author_url: post.author_ap_id.clone(),
         when,
         iso,
-        content: safe(&post.content),
+        content: content.unwrap_or_default(),
         deleted: post.deleted_at.is_some(),
         original: post.url.clone().filter(|u| u.starts_with("http")),
         depth,
@@ -487,7 +508,7 @@ pub async fn thread(
     else {
         return not_found(&state);
     };
-    let mut root_view = post_view(root, 0);
+    let mut root_view = post_view(&state, root, 0);
     match store.reaction_counts(root.id).await {
         Ok((likes, dislikes)) => {
             root_view.likes = likes;
@@ -497,7 +518,7 @@ pub async fn thread(
     }
     let replies: Vec<PostView> = reply_tree(&posts)
         .into_iter()
-        .map(|(depth, p)| post_view(p, depth))
+        .map(|(depth, p)| post_view(&state, p, depth))
         .collect();
     let urls = state.fed.urls();
     let ctx = context! {
