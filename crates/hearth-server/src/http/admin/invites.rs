@@ -14,8 +14,6 @@ use crate::accounts::Permission;
 use crate::http::auth::PageStaff;
 use crate::http::AppState;
 
-/// Longest actor URL accepted.
-
 /// The invite and withdraw forms.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -5,6 +5,7 @@
 //! from the handlers' own annotations, so it lists exactly the routes served.
 
 mod accounts;
+mod cases;
 mod extract;
 mod federation;
 mod groups;
@@ -13,6 +14,7 @@ mod moderators;
 mod review;
 mod schema;
 mod staff;
+mod subscriptions;
 
 use std::sync::Arc;
 
@@ -92,12 +94,21 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         ))
         .routes(routes!(review::list_held))
         .routes(routes!(review::decide_held))
+        .routes(routes!(cases::list_cases))
+        .routes(routes!(cases::decide_case))
         .routes(routes!(federation::list_domains))
         .routes(routes!(federation::put_domain, federation::delete_domain))
         .routes(routes!(federation::get_mode, federation::put_mode))
         .routes(routes!(federation::put_visibility))
         .routes(routes!(federation::health))
         .routes(routes!(federation::modlog))
+        .routes(routes!(
+            subscriptions::list_subscriptions,
+            subscriptions::subscribe
+        ))
+        .routes(routes!(subscriptions::refresh))
+        .routes(routes!(subscriptions::activate))
+        .routes(routes!(subscriptions::unsubscribe))
         .routes(routes!(staff::list_staff))
         .routes(routes!(staff::appoint, staff::dismiss))
         .routes(routes!(
