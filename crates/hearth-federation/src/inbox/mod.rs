@@ -9,6 +9,7 @@
 pub(crate) mod content;
 mod follow;
 mod reactions;
+mod report;
 mod target;
 mod undo;
 
@@ -233,6 +234,7 @@ impl Federation {
             "Update" => content::update(self, &inbound).await?,
             "Delete" => content::delete(self, &inbound).await?,
             "Like" | "Dislike" => reactions::react(self, &inbound).await?,
+            "Flag" => report::flag(self, &inbound).await?,
             other if IGNORED_TYPES.contains(&other) => {
                 return Ok(Accepted::Ignored(format!(
                     "{other} activities need no action here"

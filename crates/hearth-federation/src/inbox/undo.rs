@@ -27,6 +27,10 @@ pub(super) async fn undo(
     match kind_of(inner) {
         Some("Follow") | Some("Join") => undo_follow(fed, inbound, inner).await,
         Some("Like") | Some("Dislike") => undo_reaction(fed, inbound, inner).await,
+        Some("Flag") => match id_of(inner) {
+            Some(id) => super::report::withdraw(fed, inbound, id).await,
+            None => Ok(None),
+        },
         Some(_) => Ok(None),
         None => {
             // A bare id: a follow or a reaction we stored under that id.
@@ -45,6 +49,9 @@ pub(super) async fn undo(
                     .map(|g| g.name)
                     .unwrap_or_default();
                 return Ok(Some(follow::unfollow(inbound, group_id, &name)));
+            }
+            if fed.store().report_exists(id, inbound.actor.id).await? {
+                return super::report::withdraw(fed, inbound, id).await;
             }
             undo_reaction(fed, inbound, inner).await
         }

@@ -9,7 +9,7 @@ use hearth_federation::groups::{create_group, GroupRequest};
 use hearth_federation::Urls;
 use hearth_storage::{JoinMode, PostingPolicy};
 
-use super::{group_edit, group_members, group_moderators, group_review};
+use super::{group_edit, group_members, group_moderators, group_reports, group_review};
 use crate::config::Config;
 use crate::uploads::ImagePurpose;
 
@@ -127,6 +127,14 @@ pub enum GroupCommand {
     /// Moderators from other instances: add, remove, list.
     #[command(subcommand)]
     Moderator(super::group_moderators::ModeratorCommand),
+    /// Open reports from other instances, one case per reported post or actor.
+    Reports {
+        /// The group's name.
+        name: String,
+    },
+    /// Close a report case: resolve or dismiss.
+    #[command(subcommand)]
+    Case(super::group_reports::CaseCommand),
     /// Posts held for review (from silenced instances): list, approve, reject.
     #[command(subcommand)]
     Review(super::group_review::ReviewCommand),
@@ -230,6 +238,8 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
         GroupCommand::Moderator(command) => {
             group_moderators::run(&federation(&config, &store).await?, command).await
         }
+        GroupCommand::Reports { name } => group_reports::reports(&store, &name).await,
+        GroupCommand::Case(command) => group_reports::case(&store, command).await,
         GroupCommand::Review(command) => {
             group_review::run(&federation(&config, &store).await?, command).await
         }

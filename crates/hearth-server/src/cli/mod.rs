@@ -7,6 +7,7 @@ pub mod group;
 pub mod group_edit;
 pub mod group_members;
 pub mod group_moderators;
+pub mod group_reports;
 pub mod group_review;
 pub mod migrate;
 pub mod serve;

@@ -259,6 +259,7 @@ async fn receive(
                 403 => "forbidden",
                 404 => "not_found",
                 422 => "unprocessable",
+                429 => "rate_limited",
                 _ => "unavailable",
             };
             ApiError::new(status, code, rejection.reason).into_response()
