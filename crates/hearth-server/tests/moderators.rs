@@ -67,7 +67,7 @@ async fn remote_moderators_are_announced_listed_and_may_start_threads() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| is_add(a)),
+            .any(&is_add),
         "{outbox}"
     );
     let listing = cli(&hearth, &["group", "moderator", "list", "climbing"]);

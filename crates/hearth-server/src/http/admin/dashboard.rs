@@ -1,7 +1,9 @@
-//! `GET /admin`: the groups a staff member looks after, with what waits for them.
+//! `GET /admin`: the groups a staff member looks after, with what waits for them (join
+//! requests, held posts).
 
 use axum::extract::State;
 use axum::response::Response;
+use hearth_storage::GroupRole;
 use minijinja::{context, Value};
 
 use super::forms::{group_path, role_label, Cx, Flash};
@@ -24,6 +26,8 @@ pub(super) async fn show(State(state): State<AppState>, who: PageStaff, flash: F
             .iter()
             .find(|r| r.group_id == group.id)
             .map(|r| r.role);
+        // Who may review held posts (as `Permission::ReviewPosts`): moderators, owners, admins.
+        let may_review = staff.is_admin() || role.is_some_and(|r| r >= GroupRole::Moderator);
         let role = match role {
             Some(role) => role_label(role),
             None if staff.is_admin() => "Instance admin",
@@ -32,6 +36,14 @@ pub(super) async fn show(State(state): State<AppState>, who: PageStaff, flash: F
         let pending = match store.pending_follows(group.id).await {
             Ok(pending) => pending.len(),
             Err(err) => return cx.unavailable(err),
+        };
+        let held = if may_review {
+            match store.count_open_held_posts(group.id).await {
+                Ok(count) => Some(count),
+                Err(err) => return cx.unavailable(err),
+            }
+        } else {
+            None
         };
         groups.push(Value::from_serialize(context! {
             name => group.name.clone(),
@@ -42,6 +54,8 @@ pub(super) async fn show(State(state): State<AppState>, who: PageStaff, flash: F
             followers => group.followers,
             threads => group.threads,
             pending,
+            held,
+            held_url => group_path(&group.name, "/held"),
             archived => group.archived_at.is_some(),
         }));
     }

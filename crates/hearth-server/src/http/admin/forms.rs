@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::fmt::Display;
+use std::sync::OnceLock;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{
@@ -159,12 +160,19 @@ pub(super) struct Cx<'a> {
     pub state: &'a AppState,
     /// Who is asking.
     pub who: &'a PageStaff,
+    /// The group looked up with [`Cx::group`] and how many of its posts wait for review, when
+    /// the staff member may review them (shown in the group's tabs).
+    held: OnceLock<(i64, i64)>,
 }
 
 impl<'a> Cx<'a> {
     /// For `who`.
     pub(super) fn new(state: &'a AppState, who: &'a PageStaff) -> Self {
-        Cx { state, who }
+        Cx {
+            state,
+            who,
+            held: OnceLock::new(),
+        }
     }
 
     /// Renders `template` with the staff header.
@@ -233,10 +241,24 @@ impl<'a> Cx<'a> {
         self.who.staff.can(permission, Some(group))
     }
 
-    /// The group named `name`, or the page saying there is none.
+    /// The group named `name`, or the page saying there is none. For staff who may review
+    /// its held posts, also counts those (for the group's tabs).
     pub(super) async fn group(&self, name: &str) -> Result<Group, Response> {
-        match self.state.fed.store().group_by_name(name).await {
-            Ok(Some(group)) => Ok(group),
+        let store = self.state.fed.store();
+        match store.group_by_name(name).await {
+            Ok(Some(group)) => {
+                if self.can(Permission::ReviewPosts, &group) {
+                    match store.count_open_held_posts(group.id).await {
+                        Ok(count) => {
+                            let _ = self.held.set((group.id, count));
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, group = %group.name, "cannot count held posts");
+                        }
+                    }
+                }
+                Ok(group)
+            }
             Ok(None) => Err(self.failure(
                 StatusCode::NOT_FOUND,
                 "No such group",
@@ -265,6 +287,8 @@ impl<'a> Cx<'a> {
             can_edit => self.can(Permission::EditGroup, group),
             can_staff => self.can(Permission::ManageStaff, group),
             can_members => self.can(Permission::ManageMembers, group),
+            can_review => self.can(Permission::ReviewPosts, group),
+            held => self.held.get().filter(|(id, _)| *id == group.id).map(|(_, count)| *count),
         }
     }
 }
@@ -290,6 +314,11 @@ pub(super) fn when(ms: i64) -> Value {
         text => t.format("%-d %b %Y, %H:%M UTC").to_string(),
         iso => t.to_rfc3339(),
     }
+}
+
+/// How the modlog and held-post decisions record a staff member: `staff:{username}`.
+pub(super) fn staff_actor(who: &PageStaff) -> String {
+    format!("staff:{}", who.staff.account.username)
 }
 
 /// A form's optional field with surrounding blanks removed; `None` when blank.

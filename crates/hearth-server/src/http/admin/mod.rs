@@ -1,6 +1,6 @@
 //! The staff pages under `/admin`: logging in, the dashboard, creating and editing groups,
-//! their rules, members and join requests, staff and invites, one's own account, and (for
-//! instance admins) the staff accounts.
+//! their rules, members and join requests, staff, invites and posts held for review, one's
+//! own account, and (for instance admins) the staff accounts.
 //!
 //! Every page is rendered on the server and works without JavaScript. Every form that changes
 //! something carries the session's CSRF token; its handler checks that first, then the
@@ -13,6 +13,7 @@ mod accounts;
 mod dashboard;
 mod forms;
 mod groups;
+mod held;
 mod invites;
 mod login;
 mod members;
@@ -84,6 +85,10 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         "admin/accounts.html",
         include_str!("../../../templates/admin/accounts.html"),
     ),
+    (
+        "admin/held.html",
+        include_str!("../../../templates/admin/held.html"),
+    ),
 ];
 
 /// The `/admin` routes.
@@ -133,6 +138,11 @@ pub fn routes() -> Router<AppState> {
             "/admin/groups/{name}/invites/withdraw",
             get(to_group).post(invites::withdraw),
         )
+        .route("/admin/groups/{name}/held", get(held::show))
+        .route(
+            "/admin/groups/{name}/held/decide",
+            get(to_held).post(held::decide),
+        )
         .route("/admin/account", get(account::show))
         .route(
             "/admin/account/password",
@@ -173,6 +183,13 @@ async fn to_dashboard() -> Redirect {
 
 async fn to_account() -> Redirect {
     Redirect::to("/admin/account")
+}
+
+async fn to_held(Path(name): Path<String>) -> Redirect {
+    match hearth_federation::groups::validate_name(&name) {
+        Ok(()) => Redirect::to(&forms::group_path(&name, "/held")),
+        Err(_) => Redirect::to("/admin"),
+    }
 }
 
 async fn to_group(Path(name): Path<String>) -> Redirect {
