@@ -321,6 +321,29 @@ pub(super) fn staff_actor(who: &PageStaff) -> String {
     format!("staff:{}", who.staff.account.username)
 }
 
+/// Who did something, as a page shows it: `staff:ada` is `ada`, `cli:root` is `root (command
+/// line)`, `subscription:https://…` is `list https://…`.
+pub(super) fn actor_text(actor: &str) -> String {
+    if let Some(name) = actor.strip_prefix("staff:") {
+        name.to_owned()
+    } else if let Some(user) = actor.strip_prefix("cli:") {
+        format!("{user} (command line)")
+    } else if let Some(list) = actor.strip_prefix("subscription:") {
+        format!("list {list}")
+    } else {
+        actor.to_owned()
+    }
+}
+
+/// `1 follow`, `2 follows`.
+pub(super) fn count_of(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A form's optional field with surrounding blanks removed; `None` when blank.
 pub(super) fn non_blank(value: &str) -> Option<String> {
     let value = value.trim();

@@ -1,6 +1,7 @@
 //! The staff pages under `/admin`: logging in, the dashboard, creating and editing groups,
 //! their rules, members and join requests, staff, invites and posts held for review, one's
-//! own account, and (for instance admins) the staff accounts.
+//! own account, and (for instance admins) the staff accounts and federation: domain rules,
+//! instance health and the moderation log.
 //!
 //! Every page is rendered on the server and works without JavaScript. Every form that changes
 //! something carries the session's CSRF token; its handler checks that first, then the
@@ -11,12 +12,15 @@
 mod account;
 mod accounts;
 mod dashboard;
+mod federation;
 mod forms;
 mod groups;
+mod health;
 mod held;
 mod invites;
 mod login;
 mod members;
+mod modlog;
 mod rules;
 mod staff;
 
@@ -88,6 +92,22 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     (
         "admin/held.html",
         include_str!("../../../templates/admin/held.html"),
+    ),
+    (
+        "admin/federation_nav.html",
+        include_str!("../../../templates/admin/federation_nav.html"),
+    ),
+    (
+        "admin/federation.html",
+        include_str!("../../../templates/admin/federation.html"),
+    ),
+    (
+        "admin/federation_health.html",
+        include_str!("../../../templates/admin/federation_health.html"),
+    ),
+    (
+        "admin/federation_log.html",
+        include_str!("../../../templates/admin/federation_log.html"),
     ),
 ];
 
@@ -172,6 +192,25 @@ pub fn routes() -> Router<AppState> {
             "/admin/accounts",
             get(accounts::show).post(accounts::create),
         )
+        .route("/admin/federation", get(federation::show))
+        .route(
+            "/admin/federation/rules",
+            get(to_federation).post(federation::save_rule),
+        )
+        .route(
+            "/admin/federation/rules/lift",
+            get(to_federation).post(federation::lift),
+        )
+        .route(
+            "/admin/federation/mode",
+            get(to_federation).post(federation::save_mode),
+        )
+        .route(
+            "/admin/federation/visibility",
+            get(to_federation).post(federation::save_visibility),
+        )
+        .route("/admin/federation/health", get(health::show))
+        .route("/admin/federation/log", get(modlog::show))
 }
 
 // Addresses that only take forms answer a plain visit (say, after logging in again) by going
@@ -183,6 +222,10 @@ async fn to_dashboard() -> Redirect {
 
 async fn to_account() -> Redirect {
     Redirect::to("/admin/account")
+}
+
+async fn to_federation() -> Redirect {
+    Redirect::to(federation::PAGE)
 }
 
 async fn to_held(Path(name): Path<String>) -> Redirect {
