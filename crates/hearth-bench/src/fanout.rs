@@ -31,7 +31,7 @@ use hearth_test_peer::{Peer, Received};
 use serde::Serialize;
 
 use crate::dbcpu::DatabaseCpu;
-use crate::hearth_process::{HearthProcess, Usage};
+use crate::hearth_process::{machine_busy, HearthProcess, Usage};
 use crate::ingest::Latency;
 use crate::peers::{self, Person};
 use crate::progress;
@@ -120,6 +120,9 @@ pub struct FanoutReport {
     /// CPU time of this process (posting, and the instances receiving and checking) / wall
     /// time in the burst.
     pub burst_bench_cores_busy: f64,
+    /// CPU time of the whole machine / wall time in the burst: cores busy with anything,
+    /// other processes included.
+    pub burst_machine_cores_busy: Option<f64>,
     /// CPU time of Hearth's PostgreSQL backends per delivery in the burst (PostgreSQL only).
     pub burst_database_cpu_us_per_delivery: Option<f64>,
     /// Growth of Hearth's resident memory over the burst, in MiB.
@@ -242,7 +245,12 @@ pub async fn run(
         config.burst,
         config.burst * config.instances
     ));
-    let (before, own_before, db_before) = (hearth.usage()?, Usage::own()?, db_cpu.total().await);
+    let (before, own_before, db_before, machine_before) = (
+        hearth.usage()?,
+        Usage::own()?,
+        db_cpu.total().await,
+        machine_busy(),
+    );
     let (client, target) = (&client, &target);
     let answers = join_all(posts.iter().enumerate().map(|(n, post)| async move {
         let answer = peers::send(client, target(n), post).await;
@@ -259,7 +267,12 @@ pub async fn run(
     }
     let got = wait_announces(&peers, &ids).await?;
     peers::wait_queue_empty(store, DELIVERY_TIMEOUT).await?;
-    let (after, own_after, db_after) = (hearth.usage()?, Usage::own()?, db_cpu.total().await);
+    let (after, own_after, db_after, machine_after) = (
+        hearth.usage()?,
+        Usage::own()?,
+        db_cpu.total().await,
+        machine_busy(),
+    );
     spinner.finish_and_clear();
     hearth.check_alive()?;
     badly_signed += got
@@ -304,6 +317,10 @@ pub async fn run(
             (own_after.cpu - own_before.cpu).as_secs_f64(),
             burst_seconds,
         ),
+        burst_machine_cores_busy: match (machine_before, machine_after) {
+            (Some(b), Some(a)) => Some(ratio(a.saturating_sub(b).as_secs_f64(), burst_seconds)),
+            _ => None,
+        },
         burst_database_cpu_us_per_delivery: match (db_before, db_after) {
             (Some(b), Some(a)) => Some(ratio((a - b).as_secs_f64() * 1e6, burst_deliveries as f64)),
             _ => None,

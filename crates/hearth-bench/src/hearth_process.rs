@@ -160,6 +160,27 @@ impl Usage {
     }
 }
 
+/// CPU time the whole machine has spent busy so far, over all cores (user, nice, system, irq,
+/// softirq and steal time from the first line of `/proc/stat`), or `None` when unreadable.
+pub fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|n| n.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is counted in user).
+    let busy: u64 = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| fields.get(i))
+        .sum();
+    Some(Duration::from_secs_f64(
+        busy as f64 / clock_ticks_per_second(),
+    ))
+}
+
 fn clock_ticks_per_second() -> f64 {
     // SAFETY: sysconf only reads a system constant.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };

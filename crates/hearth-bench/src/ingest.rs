@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use hearth_storage::Store;
 use serde::Serialize;
 
-use crate::hearth_process::{HearthProcess, Usage};
+use crate::hearth_process::{machine_busy, HearthProcess, Usage};
 use crate::peers::{self, Person, SignedPost};
 use crate::progress;
 use crate::stats::{quantile, ratio, sorted_ms};
@@ -116,6 +116,9 @@ pub struct IngestReport {
     pub hearth_peak_rss_mib: f64,
     /// CPU time of this process (load generator and peers) during the timed phase.
     pub bench_cpu_seconds: f64,
+    /// CPU time of the whole machine / wall time during the timed phase: cores busy with
+    /// anything, other processes included.
+    pub machine_cores_busy: Option<f64>,
 }
 
 /// Sets up the authors and their follows, signs, sends, and measures.
@@ -151,8 +154,12 @@ pub async fn run(
     let client = peers::client(config.concurrency)?;
     let posts = Arc::new(posts);
     let next = Arc::new(AtomicUsize::new(0));
-    let (hearth_before, own_before, db_before) =
-        (hearth.usage()?, Usage::own()?, db_cpu.total().await);
+    let (hearth_before, own_before, db_before, machine_before) = (
+        hearth.usage()?,
+        Usage::own()?,
+        db_cpu.total().await,
+        machine_busy(),
+    );
     let start = Instant::now();
     let mut senders = Vec::with_capacity(config.concurrency);
     for connection in 0..config.concurrency {
@@ -193,8 +200,12 @@ pub async fn run(
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    let (hearth_after, own_after, db_after) =
-        (hearth.usage()?, Usage::own()?, db_cpu.total().await);
+    let (hearth_after, own_after, db_after, machine_after) = (
+        hearth.usage()?,
+        Usage::own()?,
+        db_cpu.total().await,
+        machine_busy(),
+    );
     bar.finish_and_clear();
     hearth.check_alive()?;
 
@@ -252,6 +263,10 @@ pub async fn run(
         hearth_cpu_us_per_activity_with_announce: ratio(cpu_with_announce * 1e6, processed as f64),
         hearth_peak_rss_mib: hearth_drained.peak_rss_kib as f64 / 1024.0,
         bench_cpu_seconds: (own_after.cpu - own_before.cpu).as_secs_f64(),
+        machine_cores_busy: match (machine_before, machine_after) {
+            (Some(b), Some(a)) => Some(ratio(a.saturating_sub(b).as_secs_f64(), seconds)),
+            _ => None,
+        },
     })
 }
 

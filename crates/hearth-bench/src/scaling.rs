@@ -111,7 +111,7 @@ pub struct ScalingRow {
 }
 
 impl ScalingRow {
-    /// Cores kept busy while sending: (Hearth, Hearth and its PostgreSQL backends, everything
+    /// Cores kept busy while sending: (Hearth and its PostgreSQL backends, everything
     /// including this benchmark).
     fn ingest_cores(&self) -> (f64, f64) {
         let r = &self.ingest;
@@ -138,6 +138,15 @@ impl ScalingRow {
             / 1e6;
         let hearth = r.burst_hearth_cores_busy + db;
         (hearth, hearth + r.burst_bench_cores_busy)
+    }
+
+    /// Cores busy with other processes of the machine (while sending, in the burst).
+    fn other_cores(&self) -> (Option<f64>, Option<f64>) {
+        let others = |machine: Option<f64>, ours: f64| machine.map(|m| (m - ours).max(0.0));
+        (
+            others(self.ingest.machine_cores_busy, self.ingest_cores().1),
+            others(self.fanout.burst_machine_cores_busy, self.fanout_cores().1),
+        )
     }
 
     /// Hearth's and its PostgreSQL backends' CPU per delivery in the burst, in µs.
@@ -368,6 +377,7 @@ impl ScalingReport {
             "% limit",
             "CPU ms/deliv",
             "cores",
+            "others",
             "peak RSS MiB",
         ]);
         for row in &self.rows {
@@ -399,6 +409,10 @@ impl ScalingReport {
                 percent(f.burst_deliveries_per_second, sign_limit),
                 format!("{:.2}", row.fanout_cpu_us() / 1e3),
                 format!("{fanout_hearth:.2} / {fanout_all:.2}"),
+                match row.other_cores() {
+                    (Some(i), Some(f)) => format!("{i:.2} / {f:.2}"),
+                    _ => String::new(),
+                },
                 rss(&row.processes),
             ]);
         }
@@ -437,6 +451,10 @@ impl ScalingReport {
         let _ = writeln!(
             out,
             "cores: CPU time ÷ wall time while sending / in the burst, of Hearth and its PostgreSQL backends / of everything, this benchmark's load generator and simulated instances included. On {cores} cores the second figure cannot exceed {cores}: processes added beyond that share the same cores, so they add throughput only where fewer processes left cores idle (waiting on the database, locks or the network)."
+        );
+        let _ = writeln!(
+            out,
+            "others: cores busy with other processes of the machine meanwhile (its busy time from /proc/stat less the above), while sending / in the burst; above a few tenths, the row competed for the cores."
         );
         let _ = writeln!(out, "peak RSS: VmHWM of each process over its whole run.");
         for row in &self.rows {
