@@ -10,6 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::pages::*;
 use common::*;
 use reqwest::redirect::Policy;
 use serde_json::Value;
@@ -190,46 +191,7 @@ async fn answer_of(response: reqwest::Response) -> Answer {
 
 /// The value of the first hidden `csrf` field.
 fn csrf(page: &str) -> String {
-    let start = page
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no csrf field in:\n{page}"))
-        + "name=\"csrf\" value=\"".len();
-    let end = page[start..].find('"').unwrap() + start;
-    page[start..end].to_owned()
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The text of the element with `role="{role}"`, tags dropped and blanks collapsed.
-fn region(page: &str, role: &str) -> Option<String> {
-    let at = page.find(&format!("role=\"{role}\""))?;
-    let open = page[..at].rfind('<')?;
-    let tag: String = page[open + 1..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let content_start = page[at..].find('>')? + at + 1;
-    let end = page[content_start..].find(&format!("</{tag}>"))? + content_start;
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in page[content_start..end].chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    Some(unescape(
-        &text.split_whitespace().collect::<Vec<_>>().join(" "),
-    ))
+    hidden(page, "csrf")
 }
 
 /// The page without its `<textarea>`s (whose content is text, not markup).
@@ -243,14 +205,6 @@ fn without_textareas(page: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn alert(page: &str) -> String {
-    region(page, "alert").unwrap_or_else(|| panic!("no role=alert in:\n{page}"))
-}
-
-fn status_message(page: &str) -> String {
-    region(page, "status").unwrap_or_else(|| panic!("no role=status in:\n{page}"))
 }
 
 /// The group's actor document.
