@@ -60,6 +60,10 @@ pub const TABLES: &[&str] = &[
     "group_moderators",
     "report_cases",
     "reports",
+    "group_bans",
+    "member_notes",
+    "case_notes",
+    "automod_rules",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

@@ -48,6 +48,10 @@ pub struct ModlogEntry {
     pub reason: String,
     /// Anything else worth keeping.
     pub details: String,
+    /// The group acted in; `None` for instance-wide decisions.
+    pub group_id: Option<i64>,
+    /// The group rule cited, if any.
+    pub rule_id: Option<i64>,
 }
 
 /// A change to the domain rules, applied with [`Store::apply_domain_changes`].
@@ -58,6 +62,10 @@ pub enum DomainChange {
     /// Remove the rule for a domain.
     Remove(String),
 }
+
+/// The columns of [`ModlogEntry`].
+pub(crate) const MODLOG_COLUMNS: &str =
+    "id, at, actor, action, target, reason, details, group_id, rule_id";
 
 pub(crate) const POLICY_COLUMNS: &str =
     "domain, severity, reject_media, reject_reports, public_comment, private_comment, \
@@ -211,7 +219,7 @@ impl Store {
 
     /// The newest modlog lines, newest first.
     pub async fn modlog(&self, limit: i64) -> Result<Vec<ModlogEntry>> {
-        let sql = "SELECT id, at, actor, action, target, reason, details FROM modlog ORDER BY id DESC LIMIT $1";
-        on_pool!(self, pool => Ok(sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))
+        let sql = format!("SELECT {MODLOG_COLUMNS} FROM modlog ORDER BY id DESC LIMIT $1");
+        on_pool!(self, pool => Ok(sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
     }
 }

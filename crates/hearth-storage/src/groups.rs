@@ -140,6 +140,10 @@ pub struct GroupEdit {
     pub icon_url: Option<Option<String>>,
     /// Banner URL (`Some(None)` removes it).
     pub banner_url: Option<Option<String>>,
+    /// Hold every post for a moderator's review.
+    pub premoderation: Option<bool>,
+    /// Hold each member's first N posts for review (0: none).
+    pub hold_first_posts: Option<i64>,
 }
 
 /// A stored group.
@@ -168,6 +172,10 @@ pub struct Group {
     join_questions: String,
     /// When the group was archived (ms): it keeps its content but takes no new members or posts.
     pub archived_at: Option<i64>,
+    /// Whether every post waits for a moderator's review.
+    pub premoderation: bool,
+    /// How many of a member's first posts wait for review (0: none).
+    pub hold_first_posts: i64,
     /// SubjectPublicKeyInfo PEM.
     pub public_key_pem: String,
     /// PKCS#8 PEM.
@@ -231,7 +239,7 @@ pub struct GroupSummary {
 
 const GROUP_COLUMNS: &str = "id, name, title, summary, icon_url, banner_url, posting_policy, \
     manually_approves_followers, discoverable, language, join_mode, join_questions, archived_at, \
-    public_key_pem, private_key_pem, created_at, updated_at";
+    premoderation, hold_first_posts, public_key_pem, private_key_pem, created_at, updated_at";
 
 impl Store {
     /// Creates a group. A taken name is a [`crate::StoreError::Conflict`].
@@ -295,6 +303,7 @@ impl Store {
              language = COALESCE($9, language), \
              icon_url = CASE WHEN $10 THEN $11 ELSE icon_url END, \
              banner_url = CASE WHEN $12 THEN $13 ELSE banner_url END, \
+             premoderation = COALESCE($15, premoderation), hold_first_posts = COALESCE($16, hold_first_posts), \
              updated_at = $14 WHERE id = $1 RETURNING {GROUP_COLUMNS}"
         );
         on_pool!(self, pool => Ok(sqlx::query_as(&sql)
@@ -312,6 +321,8 @@ impl Store {
             .bind(edit.banner_url.is_some())
             .bind(edit.banner_url.clone().flatten())
             .bind(crate::now_ms())
+            .bind(edit.premoderation)
+            .bind(edit.hold_first_posts)
             .fetch_one(pool)
             .await?))
     }

@@ -46,6 +46,21 @@ pub struct Post {
     pub reply_count: i64,
     /// Latest post in the thread (roots only).
     pub last_activity_at: i64,
+    /// When a moderator removed it (ms).
+    pub removed_at: Option<i64>,
+    /// The moderator's reason for removing it.
+    pub removed_reason: String,
+    /// When its thread was locked (ms; roots only).
+    pub locked_at: Option<i64>,
+    /// When it was pinned to the group (ms).
+    pub pinned_at: Option<i64>,
+}
+
+impl Post {
+    /// Whether readers may see it: neither deleted by its author nor removed by a moderator.
+    pub fn is_visible(&self) -> bool {
+        self.deleted_at.is_none() && self.removed_at.is_none()
+    }
 }
 
 /// A thread for group listings.
@@ -73,10 +88,10 @@ pub struct ThreadSummary {
     pub last_activity_at: i64,
 }
 
-const POST_COLUMNS: &str = "p.id, p.ap_id, p.group_id, p.author_id, a.ap_id AS author_ap_id, \
+pub(crate) const POST_COLUMNS: &str = "p.id, p.ap_id, p.group_id, p.author_id, a.ap_id AS author_ap_id, \
     a.preferred_username AS author_username, a.name AS author_name, a.host AS author_host, p.kind, \
     p.in_reply_to, p.thread_id, p.title, p.content, p.url, p.raw, p.published, p.updated, p.deleted_at, \
-    p.reply_count, p.last_activity_at";
+    p.reply_count, p.last_activity_at, p.removed_at, p.removed_reason, p.locked_at, p.pinned_at";
 
 impl Store {
     /// The post with this object id, deleted or not.
@@ -109,7 +124,7 @@ impl Store {
         let sql = "SELECT p.id, p.ap_id, p.title, p.content, a.preferred_username AS author_username, \
                    a.host AS author_host, a.ap_id AS author_ap_id, p.reply_count, p.published, p.last_activity_at \
                    FROM posts p JOIN actors a ON a.id = p.author_id \
-                   WHERE p.group_id = $1 AND p.in_reply_to IS NULL AND p.deleted_at IS NULL \
+                   WHERE p.group_id = $1 AND p.in_reply_to IS NULL AND p.deleted_at IS NULL AND p.removed_at IS NULL \
                    ORDER BY p.last_activity_at DESC, p.id DESC LIMIT $2";
         on_pool!(self, pool => Ok(sqlx::query_as(sql).bind(group_id).bind(limit).fetch_all(pool).await?))
     }

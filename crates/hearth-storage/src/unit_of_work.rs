@@ -148,6 +148,71 @@ pub enum Change {
         /// Its sender.
         reporter_id: i64,
     },
+    /// Close an open case as `resolved`, `dismissed` or `escalated`.
+    CloseCase {
+        /// The group.
+        group_id: i64,
+        /// The case.
+        case_id: i64,
+        /// The new state.
+        state: String,
+        /// Who decided.
+        by: String,
+        /// Why.
+        reason: String,
+        /// The group rule cited.
+        rule_id: Option<i64>,
+    },
+    /// A moderator removes a post (it stays stored, hidden from readers).
+    RemovePost {
+        /// Row id.
+        post_id: i64,
+        /// Who removed it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// A moderator restores a removed post.
+    RestorePost {
+        /// Row id.
+        post_id: i64,
+    },
+    /// Remove every post an actor made in a group (a ban with `removeData`).
+    RemoveAuthorPosts {
+        /// The group.
+        group_id: i64,
+        /// The author.
+        actor_id: i64,
+        /// Who removed them.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// Lock (or unlock) a thread against new replies.
+    LockThread {
+        /// The thread's root post.
+        post_id: i64,
+        /// Locked or not.
+        locked: bool,
+    },
+    /// Pin (or unpin) a post to the group's featured collection.
+    PinPost {
+        /// Row id.
+        post_id: i64,
+        /// Pinned or not.
+        pinned: bool,
+    },
+    /// Ban an actor from a group (replacing an earlier ban).
+    Ban(crate::moderation::NewBan),
+    /// Lift a ban.
+    Unban {
+        /// The group.
+        group_id: i64,
+        /// The actor.
+        actor_id: i64,
+    },
+    /// Add a modlog line.
+    Log(crate::moderation::NewModlogEntry),
 }
 
 /// Which followers of a group receive an outbound activity, by what their software understands.
@@ -371,6 +436,57 @@ impl Store {
                         .bind(&report.ap_id).bind(report.reporter_id).bind(report.group_id).bind(report.post_id)
                         .bind(&report.reported_ap_id).bind(&report.content).bind(&report.raw).bind(now).bind(case_id)
                         .execute(&mut *tx).await?;
+                    }
+                    Change::CloseCase { group_id, case_id, state, by, reason, rule_id } => {
+                        sqlx::query(
+                            "UPDATE report_cases SET state = $3, closed_at = $4, closed_by = $5, decision_reason = $6, \
+                             rule_id = $7 WHERE group_id = $1 AND id = $2 AND state = 'open'",
+                        )
+                        .bind(group_id).bind(case_id).bind(state).bind(now).bind(by).bind(reason).bind(rule_id)
+                        .execute(&mut *tx).await?;
+                    }
+                    Change::RemovePost { post_id, by, reason } => {
+                        sqlx::query("UPDATE posts SET removed_at = $2, removed_by = $3, removed_reason = $4 WHERE id = $1")
+                            .bind(post_id).bind(now).bind(by).bind(reason).execute(&mut *tx).await?;
+                    }
+                    Change::RestorePost { post_id } => {
+                        sqlx::query("UPDATE posts SET removed_at = NULL, removed_by = NULL, removed_reason = '' WHERE id = $1")
+                            .bind(post_id).execute(&mut *tx).await?;
+                    }
+                    Change::RemoveAuthorPosts { group_id, actor_id, by, reason } => {
+                        sqlx::query(
+                            "UPDATE posts SET removed_at = $3, removed_by = $4, removed_reason = $5 \
+                             WHERE group_id = $1 AND author_id = $2 AND removed_at IS NULL",
+                        )
+                        .bind(group_id).bind(actor_id).bind(now).bind(by).bind(reason).execute(&mut *tx).await?;
+                    }
+                    Change::LockThread { post_id, locked } => {
+                        sqlx::query("UPDATE posts SET locked_at = $2 WHERE id = $1")
+                            .bind(post_id).bind(locked.then_some(now)).execute(&mut *tx).await?;
+                    }
+                    Change::PinPost { post_id, pinned } => {
+                        sqlx::query("UPDATE posts SET pinned_at = $2 WHERE id = $1")
+                            .bind(post_id).bind(pinned.then_some(now)).execute(&mut *tx).await?;
+                    }
+                    Change::Ban(ban) => {
+                        sqlx::query(
+                            "INSERT INTO group_bans (group_id, actor_id, reason, rule_id, expires_at, banned_by, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (group_id, actor_id) DO UPDATE \
+                             SET reason = excluded.reason, rule_id = excluded.rule_id, expires_at = excluded.expires_at, \
+                             banned_by = excluded.banned_by, created_at = excluded.created_at",
+                        )
+                        .bind(ban.group_id).bind(ban.actor_id).bind(&ban.reason).bind(ban.rule_id)
+                        .bind(ban.expires_at).bind(&ban.banned_by).bind(now)
+                        .execute(&mut *tx).await?;
+                        sqlx::query("DELETE FROM follows WHERE group_id = $1 AND actor_id = $2")
+                            .bind(ban.group_id).bind(ban.actor_id).execute(&mut *tx).await?;
+                    }
+                    Change::Unban { group_id, actor_id } => {
+                        sqlx::query("DELETE FROM group_bans WHERE group_id = $1 AND actor_id = $2")
+                            .bind(group_id).bind(actor_id).execute(&mut *tx).await?;
+                    }
+                    Change::Log(entry) => {
+                        crate::moderation::log_in_tx!(tx, entry, now);
                     }
                     Change::WithdrawReport { ap_id, reporter_id } => {
                         sqlx::query(

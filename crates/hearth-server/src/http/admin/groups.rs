@@ -286,8 +286,7 @@ pub(super) async fn save(
         join_questions: Some(form.join_questions.lines().map(str::to_owned).collect()),
         discoverable: Some(form.listed.is_some()),
         language: Some(form.language.trim().to_owned()),
-        icon_url: None,
-        banner_url: None,
+        ..GroupEdit::default()
     };
     match edit_group(&state.fed, &group, edit).await {
         Ok(group) => {
