@@ -10,6 +10,7 @@
 //! and the key caches.
 
 pub mod actors;
+mod automod;
 pub mod delivery;
 pub mod fetch;
 pub mod groups;

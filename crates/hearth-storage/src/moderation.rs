@@ -16,8 +16,14 @@ macro_rules! log_in_tx {
             "INSERT INTO modlog (at, actor, action, target, reason, details, group_id, rule_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind($now).bind(&entry.actor).bind(&entry.action).bind(&entry.target)
-        .bind(&entry.reason).bind(&entry.details).bind(entry.group_id).bind(entry.rule_id)
+        .bind($now)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.target)
+        .bind(&entry.reason)
+        .bind(&entry.details)
+        .bind(entry.group_id)
+        .bind(entry.rule_id)
         .execute(&mut *$tx)
         .await?;
     }};
@@ -228,7 +234,8 @@ impl Store {
 
     /// A case's notes, oldest first.
     pub async fn case_notes(&self, case_id: i64) -> Result<Vec<Note>> {
-        let sql = "SELECT id, author, text, created_at FROM case_notes WHERE case_id = $1 ORDER BY id";
+        let sql =
+            "SELECT id, author, text, created_at FROM case_notes WHERE case_id = $1 ORDER BY id";
         on_pool!(self, pool => Ok(sqlx::query_as(sql).bind(case_id).fetch_all(pool).await?))
     }
 
@@ -264,15 +271,16 @@ impl Store {
         let action = filter.action.as_deref().map(|a| {
             format!(
                 "{}%",
-                a.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                a.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
             )
         });
         let filter_sql = "FROM modlog WHERE ($1 IS NULL OR group_id = $1) \
             AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR target = $3) \
             AND ($4 IS NULL OR actor = $4)";
-        let page = format!(
-            "SELECT {MODLOG_COLUMNS} {filter_sql} ORDER BY id DESC LIMIT $5 OFFSET $6"
-        );
+        let page =
+            format!("SELECT {MODLOG_COLUMNS} {filter_sql} ORDER BY id DESC LIMIT $5 OFFSET $6");
         let count = format!("SELECT COUNT(*) {filter_sql}");
         on_pool!(self, pool => {
             let rows: Vec<ModlogEntry> = sqlx::query_as(&page)
@@ -285,4 +293,3 @@ impl Store {
         })
     }
 }
-

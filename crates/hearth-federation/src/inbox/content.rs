@@ -162,6 +162,22 @@ pub(super) async fn create(
             group.name
         )));
     }
+    if let Some(ban) = fed.store().group_ban(group.id, inbound.actor.id).await? {
+        if ban.in_force(hearth_storage::now_ms()) {
+            return Err(Rejection::forbidden(banned_message(&group, &ban)));
+        }
+    }
+    if let Some(parent) = &parent {
+        let root = match parent.thread_id {
+            Some(root) if root != parent.id => fed.store().post_by_id(root).await?,
+            _ => Some(parent.clone()),
+        };
+        if root.is_some_and(|r| r.locked_at.is_some()) {
+            return Err(Rejection::forbidden(
+                "this thread is locked by the group's moderators and takes no new replies",
+            ));
+        }
+    }
     let follow = fed.store().follow_state(group.id, inbound.actor.id).await?;
     let is_moderator = fed
         .store()
@@ -197,6 +213,44 @@ pub(super) async fn create(
         )));
     }
 
+    let screening =
+        crate::automod::screen(fed, &group, &inbound.actor, &object, is_moderator).await?;
+    let mut changes = screening.log;
+    match screening.outcome {
+        crate::automod::Outcome::Reject(reason) => {
+            if !changes.is_empty() {
+                fed.store()
+                    .commit(&UnitOfWork {
+                        received: None,
+                        changes,
+                        outbound: Vec::new(),
+                    })
+                    .await?;
+            }
+            return Err(Rejection::forbidden(reason));
+        }
+        crate::automod::Outcome::Hold(reason) => {
+            changes.push(Change::HoldPost(NewHeldPost {
+                group_id: group.id,
+                author_id: inbound.actor.id,
+                object_ap_id: object_id.clone(),
+                activity: inbound.raw.to_owned(),
+                object: object.to_string(),
+                reason,
+            }));
+            let work = UnitOfWork {
+                received: Some(inbound.dedupe_key.clone()),
+                changes,
+                outbound: Vec::new(),
+            };
+            return Ok(Some(Handled::new(
+                work,
+                format!("{object_id} held for review in {}", group.name),
+            )));
+        }
+        crate::automod::Outcome::Accept => {}
+    }
+
     let accepted = accepted_post(
         fed,
         &group,
@@ -205,9 +259,11 @@ pub(super) async fn create(
         inbound.raw,
         &inbound.actor,
     );
+    changes.insert(0, Change::CreatePost(accepted.post));
+    changes.extend(screening.after_create);
     let work = UnitOfWork {
         received: Some(inbound.dedupe_key.clone()),
-        changes: vec![Change::CreatePost(accepted.post)],
+        changes,
         outbound: accepted.outbound,
     };
     let what = if post_kind == PostKind::Thread {
@@ -219,6 +275,20 @@ pub(super) async fn create(
         work,
         format!("{what} {object_id} in {}", group.name),
     )))
+}
+
+/// What a banned actor is told when they post.
+fn banned_message(group: &Group, ban: &hearth_storage::Ban) -> String {
+    let until = match ban.expires_at {
+        Some(at) => format!(" until {}", crate::vocab::documents::format_time(at)),
+        None => String::new(),
+    };
+    let why = if ban.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", ban.reason)
+    };
+    format!("you are banned from {}{until}{why}", group.name)
 }
 
 /// A post a group takes in: the row to store and the announces to queue.
