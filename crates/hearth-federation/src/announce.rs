@@ -1,7 +1,7 @@
 //! The activities a group sends: `Announce` of what members post (FEP-1b12), boosts for
 //! microblog followers, and `Accept` of follows.
 
-use hearth_storage::Group;
+use hearth_storage::{FollowerFlavor, Group, NewOutbound, Recipients};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -149,4 +149,23 @@ pub(crate) fn update_group(urls: &Urls, group: &Group, document: &Value) -> Outg
         vec![&followers],
         document,
     )
+}
+
+/// An `Announce` of a received activity, for followers that understand group announces.
+pub(crate) fn announce_to_threaded(
+    group: &Group,
+    announce: Outgoing,
+    inner_kind: &str,
+) -> NewOutbound {
+    NewOutbound {
+        ap_id: announce.id,
+        group_id: Some(group.id),
+        kind: format!("Announce({inner_kind})"),
+        public: true,
+        body: announce.body,
+        recipients: vec![Recipients::Followers {
+            group_id: group.id,
+            flavor: FollowerFlavor::Threaded,
+        }],
+    }
 }

@@ -9,6 +9,7 @@
 //! [`Federation`] bundles what all of them need: the store, settings, URLs, the HTTP client
 //! and the key caches.
 
+pub mod actions;
 pub mod actors;
 mod automod;
 pub mod delivery;
@@ -20,6 +21,7 @@ pub mod instances;
 pub mod keys;
 pub mod moderators;
 pub mod net;
+mod notices;
 pub mod policy;
 pub mod review;
 pub mod settings;

@@ -2,12 +2,10 @@
 //! the `Create` exactly as it arrived) or rejects it (the author gets a direct message from
 //! the group saying why).
 
-use hearth_storage::{Change, Group, HeldPost, NewOutbound, Recipients, StoreError, UnitOfWork};
-use serde_json::{json, Value};
+use hearth_storage::{Change, Group, HeldPost, NewOutbound, StoreError, UnitOfWork};
+use serde_json::Value;
 
 use crate::inbox::content::accepted_post;
-use crate::urls::authority;
-use crate::vocab::documents::format_time;
 use crate::Federation;
 
 /// Why a decision could not be made.
@@ -95,60 +93,16 @@ fn rejection_notice(
     author: &hearth_storage::Actor,
     reason: &str,
 ) -> NewOutbound {
-    let urls = fed.urls();
-    let group_id = urls.group(&group.name).to_string();
-    let activity_id = urls.new_activity().to_string();
-    let note_id = format!("{activity_id}/note");
-    let handle = match &author.preferred_username {
-        Some(user) => format!("@{user}@{}", author.host),
-        None => author.ap_id.clone(),
-    };
     let why = if reason.trim().is_empty() {
         String::new()
     } else {
         format!(" Reason: {}", ammonia::clean_text(reason.trim()))
     };
-    let content = format!(
-        "<p><span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">{}</a></span> \
-         Your post <a href=\"{}\">{}</a> was not published in {}.{why}</p>",
-        ammonia::clean_text(&author.ap_id),
-        ammonia::clean_text(&handle),
+    let text = format!(
+        "Your post <a href=\"{}\">{}</a> was not published in {}.{why}",
         ammonia::clean_text(&held.object_ap_id),
         ammonia::clean_text(&held.object_ap_id),
         ammonia::clean_text(&group.title),
     );
-    let now = format_time(hearth_storage::now_ms());
-    let body = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": activity_id,
-        "type": "Create",
-        "actor": group_id,
-        "to": [author.ap_id],
-        "cc": [],
-        "published": now,
-        "object": {
-            "id": note_id,
-            "type": "Note",
-            "attributedTo": group_id,
-            "to": [author.ap_id],
-            "cc": [],
-            "content": content,
-            "published": now,
-            "tag": [{"type": "Mention", "href": author.ap_id, "name": handle}],
-        },
-    });
-    let host = url::Url::parse(&author.inbox)
-        .map(|u| authority(&u))
-        .unwrap_or_else(|_| author.host.clone());
-    NewOutbound {
-        ap_id: activity_id,
-        group_id: Some(group.id),
-        kind: "Create".into(),
-        public: false,
-        body: body.to_string(),
-        recipients: vec![Recipients::Inbox {
-            inbox: author.inbox.clone(),
-            host,
-        }],
-    }
+    crate::notices::direct_message(fed, group, author, &text)
 }

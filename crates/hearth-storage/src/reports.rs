@@ -121,6 +121,12 @@ impl Store {
         on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(address).fetch_optional(pool).await?))
     }
 
+    /// A report's `Flag` exactly as received.
+    pub async fn report_raw(&self, report_id: i64) -> Result<Option<String>> {
+        let sql = "SELECT raw FROM reports WHERE id = $1";
+        on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_optional(pool).await?))
+    }
+
     /// Closes an open case of a group as `state` (`resolved`, `dismissed` or `escalated`);
     /// false when there is no such open case.
     pub async fn decide_case(

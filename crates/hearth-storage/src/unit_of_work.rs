@@ -141,6 +141,16 @@ pub enum Change {
     /// Store a report, joining the open case about the same subject in the group (or opening
     /// one).
     Report(crate::reports::NewReport),
+    /// Open the case about a post an automod rule reported (or join the open one), with the
+    /// rule's note as a case note by `automod`. Comes after the post's `CreatePost`.
+    AutomodReport {
+        /// The group.
+        group_id: i64,
+        /// The post's id.
+        object_ap_id: String,
+        /// Which rule reported it, and why.
+        note: String,
+    },
     /// Withdraw a report (its sender's `Undo`).
     WithdrawReport {
         /// The `Flag`'s id.
@@ -167,6 +177,8 @@ pub enum Change {
     RemovePost {
         /// Row id.
         post_id: i64,
+        /// When (ms); it names the federated removal, so that a restore can undo it.
+        at: i64,
         /// Who removed it.
         by: String,
         /// Why.
@@ -192,8 +204,8 @@ pub enum Change {
     LockThread {
         /// The thread's root post.
         post_id: i64,
-        /// Locked or not.
-        locked: bool,
+        /// When it was locked (ms; it names the federated `Lock`); `None` unlocks.
+        locked_at: Option<i64>,
     },
     /// Pin (or unpin) a post to the group's featured collection.
     PinPost {
@@ -437,6 +449,22 @@ impl Store {
                         .bind(&report.reported_ap_id).bind(&report.content).bind(&report.raw).bind(now).bind(case_id)
                         .execute(&mut *tx).await?;
                     }
+                    Change::AutomodReport { group_id, object_ap_id, note } => {
+                        sqlx::query(
+                            "INSERT INTO report_cases (group_id, post_id, subject_ap_id, state, created_at) \
+                             VALUES ($1, (SELECT id FROM posts WHERE ap_id = $2), $2, 'open', $3) \
+                             ON CONFLICT (group_id, subject_ap_id) WHERE state = 'open' DO NOTHING",
+                        )
+                        .bind(group_id).bind(object_ap_id).bind(now)
+                        .execute(&mut *tx).await?;
+                        sqlx::query(
+                            "INSERT INTO case_notes (case_id, author, text, created_at) \
+                             SELECT id, 'automod', $3, $4 FROM report_cases \
+                             WHERE group_id = $1 AND subject_ap_id = $2 AND state = 'open'",
+                        )
+                        .bind(group_id).bind(object_ap_id).bind(note).bind(now)
+                        .execute(&mut *tx).await?;
+                    }
                     Change::CloseCase { group_id, case_id, state, by, reason, rule_id } => {
                         sqlx::query(
                             "UPDATE report_cases SET state = $3, closed_at = $4, closed_by = $5, decision_reason = $6, \
@@ -445,9 +473,9 @@ impl Store {
                         .bind(group_id).bind(case_id).bind(state).bind(now).bind(by).bind(reason).bind(rule_id)
                         .execute(&mut *tx).await?;
                     }
-                    Change::RemovePost { post_id, by, reason } => {
+                    Change::RemovePost { post_id, at, by, reason } => {
                         sqlx::query("UPDATE posts SET removed_at = $2, removed_by = $3, removed_reason = $4 WHERE id = $1")
-                            .bind(post_id).bind(now).bind(by).bind(reason).execute(&mut *tx).await?;
+                            .bind(post_id).bind(at).bind(by).bind(reason).execute(&mut *tx).await?;
                     }
                     Change::RestorePost { post_id } => {
                         sqlx::query("UPDATE posts SET removed_at = NULL, removed_by = NULL, removed_reason = '' WHERE id = $1")
@@ -460,9 +488,9 @@ impl Store {
                         )
                         .bind(group_id).bind(actor_id).bind(now).bind(by).bind(reason).execute(&mut *tx).await?;
                     }
-                    Change::LockThread { post_id, locked } => {
+                    Change::LockThread { post_id, locked_at } => {
                         sqlx::query("UPDATE posts SET locked_at = $2 WHERE id = $1")
-                            .bind(post_id).bind(locked.then_some(now)).execute(&mut *tx).await?;
+                            .bind(post_id).bind(locked_at).execute(&mut *tx).await?;
                     }
                     Change::PinPost { post_id, pinned } => {
                         sqlx::query("UPDATE posts SET pinned_at = $2 WHERE id = $1")

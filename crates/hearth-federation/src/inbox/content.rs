@@ -8,9 +8,8 @@ use hearth_storage::{
 use serde_json::Value;
 use url::Url;
 
-use super::reactions::announce_to_threaded;
 use super::{Handled, Inbound, Rejection};
-use crate::announce;
+use crate::announce::{self, announce_to_threaded};
 use crate::html::to_text;
 use crate::urls::authority;
 use crate::vocab::inbound::{first_url, id_of, ids_of, is_public, kind_of, parse_time, str_of};

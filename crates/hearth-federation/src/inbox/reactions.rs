@@ -1,9 +1,9 @@
 //! `Like` and `Dislike` of posts in a group: stored, then announced to the group's followers.
 
-use hearth_storage::{Change, FollowerFlavor, NewOutbound, Recipients, UnitOfWork};
+use hearth_storage::{Change, UnitOfWork};
 
 use super::{Handled, Inbound, Rejection};
-use crate::announce;
+use crate::announce::{self, announce_to_threaded};
 use crate::vocab::inbound::{id_of, kind_of};
 use crate::Federation;
 
@@ -42,25 +42,6 @@ pub(super) async fn react(
         work,
         format!("{kind} of {object} in {}", group.name),
     )))
-}
-
-/// An `Announce` of a received activity, for followers that understand group announces.
-pub(super) fn announce_to_threaded(
-    group: &hearth_storage::Group,
-    announce: announce::Outgoing,
-    inner_kind: &str,
-) -> NewOutbound {
-    NewOutbound {
-        ap_id: announce.id,
-        group_id: Some(group.id),
-        kind: format!("Announce({inner_kind})"),
-        public: true,
-        body: announce.body,
-        recipients: vec![Recipients::Followers {
-            group_id: group.id,
-            flavor: FollowerFlavor::Threaded,
-        }],
-    }
 }
 
 /// The reaction an `Undo` withdraws: the post and kind, from the embedded reaction or from

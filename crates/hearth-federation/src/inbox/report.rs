@@ -136,6 +136,15 @@ pub(super) async fn flag(
             "the report does not say which group it concerns: address it to the group or name one of its posts",
         ));
     };
+    let content = reason(activity);
+    let outbound = crate::actions::cases::moderator_copies(
+        fed,
+        &group,
+        &subject,
+        reported.as_deref(),
+        &content,
+    )
+    .await?;
     let report = NewReport {
         ap_id: inbound.id.to_owned(),
         reporter_id: reporter.id,
@@ -143,13 +152,13 @@ pub(super) async fn flag(
         post_id: post.as_ref().map(|p| p.id),
         reported_ap_id: reported,
         subject_ap_id: subject.clone(),
-        content: reason(activity),
+        content,
         raw: inbound.raw.to_owned(),
     };
     let work = UnitOfWork {
         received: Some(inbound.dedupe_key.clone()),
         changes: vec![Change::Report(report)],
-        outbound: Vec::new(),
+        outbound,
     };
     Ok(Some(Handled::new(
         work,

@@ -2,9 +2,9 @@
 
 use hearth_storage::{Change, UnitOfWork};
 
-use super::reactions::{announce_to_threaded, undone_reaction};
+use super::reactions::undone_reaction;
 use super::{follow, Handled, Inbound, Rejection};
-use crate::announce;
+use crate::announce::{self, announce_to_threaded};
 use crate::vocab::inbound::{id_of, kind_of};
 use crate::Federation;
 
