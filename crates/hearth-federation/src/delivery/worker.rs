@@ -331,7 +331,8 @@ impl DeliveryWorker {
 }
 
 /// Periodic upkeep, run by one process at a time: forget old dedupe marks and dead jobs,
-/// learn unknown instances' software, refresh stale actors.
+/// sweep expired bans (they stop applying at their expiry anyway), learn unknown instances'
+/// software, refresh stale actors.
 async fn housekeeping(fed: &Federation, owner: &str) {
     let now = now_ms();
     let store = fed.store();
@@ -352,6 +353,11 @@ async fn housekeeping(fed: &Federation, owner: &str) {
     }
     if let Err(err) = store.prune_dead_deliveries(now - KEEP_DEAD_MS).await {
         tracing::warn!(error = %err, "pruning dead deliveries failed");
+    }
+    match store.sweep_expired_bans(now).await {
+        Ok(lifted) if !lifted.is_empty() => tracing::info!(bans = lifted.len(), "expired bans lifted"),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "lifting expired bans failed"),
     }
     let stale = now - 7 * 24 * 3600 * 1000;
     if let Ok(hosts) = store.instances_needing_nodeinfo(stale, 20).await {

@@ -419,7 +419,8 @@ pub(super) async fn update(
     )))
 }
 
-/// Applies an author's deletion (or an account deletion) and announces it.
+/// Applies an author's deletion (or an account deletion) and announces it; a moderator's
+/// `Delete` of someone else's post is a removal (see [`super::moderation::remove`]).
 pub(super) async fn delete(
     fed: &Federation,
     inbound: &Inbound<'_>,
@@ -442,9 +443,15 @@ pub(super) async fn delete(
             format!("account {object_ref} deleted"),
         )));
     }
-    let Some((post, group)) = own_post(fed, inbound, object_ref).await? else {
+    let Some(post) = fed.store().post_by_ap_id(object_ref).await? else {
         return Ok(None);
     };
+    let Some(group) = fed.store().group_by_id(post.group_id).await? else {
+        return Ok(None);
+    };
+    if post.author_ap_id != inbound.actor.ap_id {
+        return super::moderation::remove(fed, inbound, post, group).await;
+    }
     if post.deleted_at.is_some() {
         return Ok(None);
     }

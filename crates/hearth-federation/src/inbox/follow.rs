@@ -44,14 +44,22 @@ enum Decision {
 
 /// Records the follow and answers it as the group's join mode says: open groups accept at
 /// once, approval-required groups keep it pending (with any answers the request carried),
-/// invite-only groups accept invited actors and reject the rest, archived groups reject all.
+/// invite-only groups accept invited actors and reject the rest, archived groups reject all,
+/// and people banned from the group are rejected.
 pub(super) async fn follow(
     fed: &Federation,
     inbound: &Inbound<'_>,
 ) -> Result<Option<Handled>, Rejection> {
     let group = followed_group(fed, inbound).await?;
+    let banned = fed
+        .store()
+        .group_ban(group.id, inbound.actor.id)
+        .await?
+        .is_some_and(|ban| ban.in_force(hearth_storage::now_ms()));
     let decision = if group.is_archived() {
         Decision::Refuse("the group is archived")
+    } else if banned {
+        Decision::Refuse("the person is banned from the group")
     } else {
         match group.join_mode() {
             JoinMode::Open => Decision::Accept,

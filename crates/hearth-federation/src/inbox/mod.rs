@@ -8,6 +8,7 @@
 
 pub(crate) mod content;
 mod follow;
+mod moderation;
 mod reactions;
 mod report;
 mod target;
@@ -144,7 +145,7 @@ fn dedupe_key(kind: &str, id: &str, body: &[u8]) -> String {
 }
 
 /// Types Hearth acknowledges but has nothing to do with.
-const IGNORED_TYPES: [&str; 4] = ["Accept", "Reject", "Announce", "Add"];
+const IGNORED_TYPES: [&str; 2] = ["Accept", "Reject"];
 
 impl Federation {
     /// Handles one inbox POST. See the module docs for the order of checks.
@@ -235,6 +236,16 @@ impl Federation {
             "Delete" => content::delete(self, &inbound).await?,
             "Like" | "Dislike" => reactions::react(self, &inbound).await?,
             "Flag" => report::flag(self, &inbound).await?,
+            "Lock" => moderation::lock(self, &inbound, inbound.activity, false).await?,
+            "Block" => moderation::block(self, &inbound, inbound.activity, false).await?,
+            "Add" => moderation::collection(self, &inbound, true).await?,
+            "Remove" => moderation::collection(self, &inbound, false).await?,
+            "Announce" => {
+                moderation::refuse_announced(&inbound)?;
+                return Ok(Accepted::Ignored(
+                    "Announce activities need no action here".into(),
+                ));
+            }
             other if IGNORED_TYPES.contains(&other) => {
                 return Ok(Accepted::Ignored(format!(
                     "{other} activities need no action here"

@@ -31,6 +31,9 @@ pub(super) async fn undo(
             Some(id) => super::report::withdraw(fed, inbound, id).await,
             None => Ok(None),
         },
+        Some("Delete") => super::moderation::restore(fed, inbound, inner).await,
+        Some("Lock") => super::moderation::lock(fed, inbound, inner, true).await,
+        Some("Block") => super::moderation::block(fed, inbound, inner, true).await,
         Some(_) => Ok(None),
         None => {
             // A bare id: a follow or a reaction we stored under that id.
