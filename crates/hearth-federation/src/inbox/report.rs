@@ -136,6 +136,8 @@ pub(super) async fn flag(
             "the report does not say which group it concerns: address it to the group or name one of its posts",
         ));
     };
+    // The reporter's software decides whether it is told of the outcome (Lemmy's `Resolve`).
+    fed.learn_instance_soon(&reporter.host, &reporter.ap_id);
     let content = reason(activity);
     let outbound = crate::actions::cases::moderator_copies(
         fed,
