@@ -60,3 +60,10 @@ CREATE TABLE automod_rules (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX automod_rules_group ON automod_rules (group_id);
+
+CREATE TABLE ignored_reporters (
+    actor_id BIGINT PRIMARY KEY REFERENCES actors (id) ON DELETE CASCADE,
+    reason TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

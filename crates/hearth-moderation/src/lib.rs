@@ -4,6 +4,7 @@
 //! accepts anything into a group, so every entry point (inbox, pages, command line) applies
 //! the same rules.
 
+pub mod automod;
 pub mod blocklists;
 pub mod instances;
 mod posting;

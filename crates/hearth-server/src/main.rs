@@ -8,6 +8,7 @@ mod accounts;
 mod cli;
 mod config;
 mod http;
+mod moderation;
 mod uploads;
 
 use std::path::PathBuf;

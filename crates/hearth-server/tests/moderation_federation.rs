@@ -1,6 +1,6 @@
 //! Moderation between real processes: remote moderators remove, restore, lock and ban with
 //! their own signed activities (others' are refused, and so are forged Announces of them);
-//! bans lift by themselves; reports reach remote moderators as the group's `Flag`; closing a
+//! bans end membership and lift by themselves; reports reach remote moderators as the group's `Flag`; closing a
 //! case with remove and ban sends `Announce(Delete)` to followers, `Block` to the author's
 //! instance and `Resolve` to a Lemmy reporter.
 
@@ -177,13 +177,23 @@ async fn remote_moderators_act_first_hand_and_others_are_refused() {
     );
     deliver_expect(&modpeer, &moderator, &inbox, &ban, 202).await;
     wait_received(&masto, "the ban, announced to the banned person", |r| {
-        r.iter().any(|x| announced(&x.activity, "Block", alice.as_str()))
+        r.iter()
+            .any(|x| announced(&x.activity, "Block", alice.as_str()))
     })
     .await;
     let (banned_post, _) = mention_post(&masto, &alice, &group, &handle, "Let me in", None);
     let body = deliver_expect(&masto, &alice, &inbox, &banned_post, 403).await;
     assert!(body.contains("banned from climbing"), "{body}");
+    // The ban ended her membership too; following again is refused while it lasts.
+    let refollow = follow(&masto, &alice, &group);
+    deliver_expect(&masto, &alice, &inbox, &refollow, 202).await;
+    wait_received(&masto, "the Reject of a banned person's follow", |r| {
+        r.iter().any(|x| x.activity["type"] == "Reject")
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(3200)).await;
+    let refollow = follow(&masto, &alice, &group);
+    deliver_expect(&masto, &alice, &inbox, &refollow, 202).await;
     let (after, _) = mention_post(&masto, &alice, &group, &handle, "Back again", None);
     deliver_expect(&masto, &alice, &inbox, &after, 202).await;
 }
@@ -284,9 +294,7 @@ async fn reports_reach_remote_moderators_and_resolving_acts_everywhere() {
     let until = chrono::Utc::now() + chrono::Duration::days(7);
     let response = hearth
         .client
-        .post(hearth.url(&format!(
-            "/api/v1/groups/climbing/cases/{case_id}/decision"
-        )))
+        .post(hearth.url(&format!("/api/v1/groups/climbing/cases/{case_id}/decision")))
         .bearer_auth(&token)
         .json(&json!({
             "decision": "resolved",

@@ -64,6 +64,7 @@ pub const TABLES: &[&str] = &[
     "member_notes",
     "case_notes",
     "automod_rules",
+    "ignored_reporters",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

@@ -68,12 +68,14 @@ pub struct ReportCase {
     pub closed_by: Option<String>,
     /// Why.
     pub decision_reason: String,
+    /// The group rule the decision cited.
+    pub rule_id: Option<i64>,
     /// Reports not withdrawn.
     pub active_reports: i64,
 }
 
 const CASE_SELECT: &str = "SELECT c.id, c.group_id, c.post_id, c.subject_ap_id, c.state, \
-    c.assignee_id, c.created_at, c.closed_at, c.closed_by, c.decision_reason, \
+    c.assignee_id, c.created_at, c.closed_at, c.closed_by, c.decision_reason, c.rule_id, \
     (SELECT COUNT(*) FROM reports r WHERE r.case_id = c.id AND r.withdrawn_at IS NULL) AS active_reports \
     FROM report_cases c";
 
@@ -84,6 +86,12 @@ impl Store {
             "{CASE_SELECT} WHERE c.group_id = $1 AND c.state = 'open' ORDER BY c.created_at, c.id"
         );
         on_pool!(self, pool => Ok(sqlx::query_as(&sql).bind(group_id).fetch_all(pool).await?))
+    }
+
+    /// How many cases of a group are open.
+    pub async fn count_open_cases(&self, group_id: i64) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM report_cases WHERE group_id = $1 AND state = 'open'";
+        on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(group_id).fetch_one(pool).await?))
     }
 
     /// One case of a group.
@@ -125,25 +133,5 @@ impl Store {
     pub async fn report_raw(&self, report_id: i64) -> Result<Option<String>> {
         let sql = "SELECT raw FROM reports WHERE id = $1";
         on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(report_id).fetch_optional(pool).await?))
-    }
-
-    /// Closes an open case of a group as `state` (`resolved`, `dismissed` or `escalated`);
-    /// false when there is no such open case.
-    pub async fn decide_case(
-        &self,
-        group_id: i64,
-        id: i64,
-        state: &str,
-        by: &str,
-        reason: &str,
-    ) -> Result<bool> {
-        let now = crate::now_ms();
-        let sql = "UPDATE report_cases SET state = $3, closed_at = $4, closed_by = $5, decision_reason = $6 \
-            WHERE group_id = $1 AND id = $2 AND state = 'open'";
-        on_pool!(self, pool => {
-            let done = sqlx::query(sql).bind(group_id).bind(id).bind(state).bind(now).bind(by).bind(reason)
-                .execute(pool).await?.rows_affected();
-            Ok(done > 0)
-        })
     }
 }

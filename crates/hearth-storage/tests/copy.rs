@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
 use hearth_storage::{
     copy_database, Change, CopyError, CopyProgress, CopyReport, DomainChange, DomainPolicy,
-    FetchedList, FollowState, GroupRole, JoinMode, LocalKeys, Media, NewActor, NewGroup,
-    NewHeldPost, NewOutbound, NewPost, NewReport, NewSubscription, PlannedChange, PostingPolicy,
-    Recipients, RuleInput, Store, SubscriptionEntry, SubscriptionUpdate, UnitOfWork,
+    FetchedList, FollowState, GroupRole, JoinMode, LocalKeys, Media, NewActor, NewAutomodRule,
+    NewBan, NewGroup, NewHeldPost, NewModlogEntry, NewOutbound, NewPost, NewReport,
+    NewSubscription, PlannedChange, PostingPolicy, Recipients, RuleInput, Store, SubscriptionEntry,
+    SubscriptionUpdate, UnitOfWork,
 };
 
 /// What `populate` made, to look it up again.
@@ -30,11 +31,11 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 27] = [
+const EXPECTED: [(&str, u64); 32] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
-    ("follows", 3),
+    ("follows", 2),
     ("posts", 2),
     ("reactions", 1),
     ("received_activities", 2),
@@ -44,7 +45,7 @@ const EXPECTED: [(&str, u64); 27] = [
     ("scheduled_jobs", 1),
     ("domain_policies", 1),
     ("instance_settings", 0),
-    ("modlog", 1),
+    ("modlog", 4),
     ("accounts", 1),
     ("group_staff", 1),
     ("sessions", 1),
@@ -58,6 +59,11 @@ const EXPECTED: [(&str, u64); 27] = [
     ("group_moderators", 1),
     ("report_cases", 1),
     ("reports", 2),
+    ("group_bans", 1),
+    ("member_notes", 1),
+    ("case_notes", 1),
+    ("automod_rules", 1),
+    ("ignored_reporters", 1),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
@@ -405,8 +411,46 @@ async fn populate(store: &Store) -> Fixture {
                     ap_id: "https://c.example/flags/2".into(),
                     reporter_id: carol.id,
                 },
+                Change::Ban(NewBan {
+                    group_id: climbing,
+                    actor_id: bob.id,
+                    reason: "spam".into(),
+                    rule_id: None,
+                    expires_at: Some(4_102_444_800_000),
+                    banned_by: "cli".into(),
+                }),
+                Change::Log(NewModlogEntry {
+                    group_id: Some(climbing),
+                    actor: "cli".into(),
+                    action: "member.ban".into(),
+                    target: ACTORS[1].into(),
+                    reason: "spam".into(),
+                    ..NewModlogEntry::default()
+                }),
             ],
             outbound: Vec::new(),
+        })
+        .await
+        .unwrap();
+    store
+        .add_member_note(climbing, bob.id, "cli", "warned twice")
+        .await
+        .unwrap();
+    let case = store.open_cases(climbing).await.unwrap()[0].id;
+    store.add_case_note(case, "cli", "looking").await.unwrap();
+    store
+        .set_ignored_reporter(carol.id, ACTORS[2], true, "cli", "floods")
+        .await
+        .unwrap();
+    store
+        .add_automod_rule(&NewAutomodRule {
+            group_id: Some(climbing),
+            kind: "keyword".into(),
+            pattern: "cheap gear".into(),
+            threshold: 0,
+            outcome: "hold".into(),
+            note: "spam".into(),
+            created_by: "cli".into(),
         })
         .await
         .unwrap();
@@ -494,6 +538,14 @@ async fn snapshot(store: &Store, fx: &Fixture) -> String {
         w,
         "{:?}",
         store.group_moderators(fx.climbing).await.unwrap()
+    )
+    .unwrap();
+    writeln!(w, "{:?}", store.group_bans(fx.climbing, 0).await.unwrap()).unwrap();
+    writeln!(w, "{:?}", store.ignored_reporters().await.unwrap()).unwrap();
+    writeln!(
+        w,
+        "{:?}",
+        store.automod_rules(Some(fx.climbing)).await.unwrap()
     )
     .unwrap();
     writeln!(w, "{:?}", store.blocklist_subscriptions().await.unwrap()).unwrap();

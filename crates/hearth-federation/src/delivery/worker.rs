@@ -355,7 +355,9 @@ async fn housekeeping(fed: &Federation, owner: &str) {
         tracing::warn!(error = %err, "pruning dead deliveries failed");
     }
     match store.sweep_expired_bans(now).await {
-        Ok(lifted) if !lifted.is_empty() => tracing::info!(bans = lifted.len(), "expired bans lifted"),
+        Ok(lifted) if !lifted.is_empty() => {
+            tracing::info!(bans = lifted.len(), "expired bans lifted")
+        }
         Ok(_) => {}
         Err(err) => tracing::warn!(error = %err, "lifting expired bans failed"),
     }

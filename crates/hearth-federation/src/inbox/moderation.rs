@@ -61,7 +61,11 @@ fn accepted(
     log: NewModlogEntry,
 ) -> UnitOfWork {
     let kind = kind_of(inbound.activity).unwrap_or("Activity");
-    let inner_kind = match inbound.activity.pointer("/object/type").and_then(Value::as_str) {
+    let inner_kind = match inbound
+        .activity
+        .pointer("/object/type")
+        .and_then(Value::as_str)
+    {
         Some(undone) if kind == "Undo" => format!("Undo({undone})"),
         _ => kind.to_owned(),
     };
@@ -167,8 +171,7 @@ pub(super) async fn lock(
     lock: &Value,
     unlock: bool,
 ) -> Result<Option<Handled>, Rejection> {
-    let Some((post, group)) = post_and_group(fed, lock.get("object").and_then(id_of)).await?
-    else {
+    let Some((post, group)) = post_and_group(fed, lock.get("object").and_then(id_of)).await? else {
         return Ok(None);
     };
     require_moderator(fed, &group, &inbound.actor, "lock threads").await?;
@@ -181,7 +184,12 @@ pub(super) async fn lock(
         locked_at: (!unlock).then(hearth_storage::now_ms),
     }];
     let log = NewModlogEntry {
-        action: if unlock { "thread.unlock" } else { "thread.lock" }.into(),
+        action: if unlock {
+            "thread.unlock"
+        } else {
+            "thread.lock"
+        }
+        .into(),
         target: root.ap_id.clone(),
         reason: reason_of(lock),
         ..NewModlogEntry::default()
@@ -283,7 +291,11 @@ pub(super) async fn block(
         if lift {
             return Ok(None);
         }
-        return Ok(Some(super::follow::unfollow(inbound, group.id, &group.name)));
+        return Ok(Some(super::follow::unfollow(
+            inbound,
+            group.id,
+            &group.name,
+        )));
     }
     let Some((group, _)) = target_group(fed, block).await? else {
         return Ok(None);
@@ -291,7 +303,8 @@ pub(super) async fn block(
     require_moderator(fed, &group, &inbound.actor, "ban people").await?;
     let banned = fed
         .resolve_actor(
-            &Url::parse(object).map_err(|_| Rejection::bad_request("the Block's object is not a URL"))?,
+            &Url::parse(object)
+                .map_err(|_| Rejection::bad_request("the Block's object is not a URL"))?,
             crate::actors::Refresh::IfStale,
         )
         .await

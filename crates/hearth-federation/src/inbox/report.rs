@@ -59,6 +59,16 @@ pub(super) async fn flag(
             format!("reports from {} are not taken here", reporter.host),
         )));
     }
+    if fed.store().is_ignored_reporter(reporter.id).await? {
+        let work = UnitOfWork {
+            received: Some(inbound.dedupe_key.clone()),
+            ..UnitOfWork::default()
+        };
+        return Ok(Some(Handled::new(
+            work,
+            format!("reports from {} are ignored here", reporter.ap_id),
+        )));
+    }
     let since = hearth_storage::now_ms() - 3_600_000;
     if fed.store().count_reports_since(reporter.id, since).await? >= REPORTS_PER_HOUR {
         return Err(Rejection::new(

@@ -18,6 +18,7 @@ use hearth_storage::{DomainChange, DomainPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
+use crate::moderation::modlog::{Reasons, REASONS_SETTING};
 
 /// Federation policy commands.
 #[derive(Subcommand, Debug)]
@@ -135,6 +136,13 @@ pub enum FederationCommand {
         #[arg(value_parser = |s: &str| s.parse::<Visibility>())]
         visibility: Option<Visibility>,
     },
+    /// Show or set whether the public modlog (group pages, /modlog, the API) says why
+    /// moderators acted: public, or hidden (only the group's staff read reasons).
+    ModlogReasons {
+        /// public or hidden; omit to show the current setting.
+        #[arg(value_parser = |s: &str| s.parse::<Reasons>())]
+        reasons: Option<Reasons>,
+    },
     /// Delivery health of every known instance: software, last success, failures, queue.
     Health,
     /// Show the latest modlog lines.
@@ -173,8 +181,8 @@ fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(n * unit_ms)
 }
 
-/// Who the command line acts as, for the modlog.
-fn operator() -> String {
+/// Who the command line acts as, for the modlog: `cli:$USER`.
+pub(super) fn operator() -> String {
     format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "admin".into())
@@ -357,6 +365,19 @@ pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<(
                     .set_setting(VISIBILITY_SETTING, visibility.as_str(), &operator(), "")
                     .await?;
                 println!("The list of moderated servers is now {visibility} (see /about).");
+                Ok(())
+            }
+        },
+        FederationCommand::ModlogReasons { reasons } => match reasons {
+            None => {
+                println!("{}", Reasons::of(&store).await?);
+                Ok(())
+            }
+            Some(reasons) => {
+                store
+                    .set_setting(REASONS_SETTING, reasons.as_str(), &operator(), "")
+                    .await?;
+                println!("Reasons in the public modlog are now {reasons}.");
                 Ok(())
             }
         },

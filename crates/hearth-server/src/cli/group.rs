@@ -9,7 +9,10 @@ use hearth_federation::groups::{create_group, GroupRequest};
 use hearth_federation::Urls;
 use hearth_storage::{JoinMode, PostingPolicy};
 
-use super::{group_edit, group_members, group_moderators, group_reports, group_review};
+use super::{
+    group_automod, group_edit, group_members, group_moderation, group_moderators, group_reports,
+    group_review,
+};
 use crate::config::Config;
 use crate::uploads::ImagePurpose;
 
@@ -68,7 +71,8 @@ pub enum GroupCommand {
         /// The follower's actor id (as shown by `hearth group pending`).
         actor: String,
     },
-    /// Change a group's title, description, join mode, questions, posting or language.
+    /// Change a group's title, description, join mode, questions, posting, language or review
+    /// settings (pre-moderation, holding new members' first posts).
     Edit(super::group_edit::EditArgs),
     /// Show a group's rules, or replace them from a file (one `Short name | text` per line).
     Rules {
@@ -132,12 +136,21 @@ pub enum GroupCommand {
         /// The group's name.
         name: String,
     },
-    /// Close a report case: resolve or dismiss.
+    /// Report cases: show, resolve, dismiss, escalate, forward, note, assign.
     #[command(subcommand)]
     Case(super::group_reports::CaseCommand),
+    /// Moderate posts and people: remove, restore, lock, unlock, pin, unpin, ban, unban,
+    /// warn; private notes on members; the bans in force.
+    #[command(subcommand)]
+    Mod(super::group_moderation::ModCommand),
+    /// The group's moderation log, newest first (as a table, or CSV).
+    Modlog(super::group_moderation::ModlogArgs),
     /// Posts held for review (from silenced instances): list, approve, reject.
     #[command(subcommand)]
     Review(super::group_review::ReviewCommand),
+    /// Automod rules of a group, or of every group: list, add, remove.
+    #[command(subcommand)]
+    Automod(super::group_automod::AutomodCommand),
     /// Withdraw an invitation.
     Uninvite {
         /// The group's name.
@@ -239,10 +252,17 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
             group_moderators::run(&federation(&config, &store).await?, command).await
         }
         GroupCommand::Reports { name } => group_reports::reports(&store, &name).await,
-        GroupCommand::Case(command) => group_reports::case(&store, command).await,
+        GroupCommand::Case(command) => {
+            group_reports::case(&federation(&config, &store).await?, command).await
+        }
+        GroupCommand::Mod(command) => {
+            group_moderation::run(&federation(&config, &store).await?, command).await
+        }
+        GroupCommand::Modlog(args) => group_moderation::modlog(&store, args).await,
         GroupCommand::Review(command) => {
             group_review::run(&federation(&config, &store).await?, command).await
         }
+        GroupCommand::Automod(command) => group_automod::run(&store, command).await,
         GroupCommand::Invite { name, actor } => {
             group_members::invite(&store, &name, &actor, true).await
         }

@@ -43,6 +43,20 @@ pub struct EditArgs {
     /// Keep the group out of directories.
     #[arg(long)]
     pub unlisted: bool,
+    /// Hold every post for a moderator's review: on or off.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub premoderation: Option<bool>,
+    /// Hold each member's first N posts for a moderator's review (0: none).
+    #[arg(long, value_name = "N")]
+    pub hold_first_posts: Option<u32>,
+}
+
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{text:?}: use on or off")),
+    }
 }
 
 /// Applies `hearth group edit`.
@@ -67,6 +81,8 @@ pub async fn edit(fed: &Federation, args: EditArgs) -> anyhow::Result<()> {
             _ => None,
         },
         language: args.language,
+        premoderation: args.premoderation,
+        hold_first_posts: args.hold_first_posts.map(i64::from),
         ..GroupEdit::default()
     };
     let group = edit_group(fed, &group, edit).await?;

@@ -142,15 +142,17 @@ pub async fn outbox(
     )))
 }
 
-/// `GET /groups/{name}/featured`: pinned posts (none can be pinned yet, so it is empty).
+/// `GET /groups/{name}/featured`: the ids of the pinned posts, latest pin first.
 pub async fn featured(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let group = find_group(&state, &name).await?;
     let id = state.fed.urls().group_featured(&group.name).to_string();
-    let mut doc = ordered_collection(&id, 0, None);
-    doc["orderedItems"] = json!([]);
+    let pinned = state.fed.store().pinned_posts(group.id).await?;
+    let items: Vec<&str> = pinned.iter().map(|p| p.ap_id.as_str()).collect();
+    let mut doc = ordered_collection(&id, items.len() as i64, None);
+    doc["orderedItems"] = json!(items);
     Ok(activity_json(&doc))
 }
 

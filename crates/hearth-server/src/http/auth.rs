@@ -175,6 +175,25 @@ impl FromRequestParts<AppState> for ApiStaff {
     }
 }
 
+/// A caller of a public API route who may be staff: `None` without credentials. A token that
+/// is not valid is refused; a session cookie that is not valid counts as no credentials.
+impl OptionalFromRequestParts<AppState> for ApiStaff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        let found =
+            <ApiStaff as FromRequestParts<AppState>>::from_request_parts(parts, state).await;
+        match found {
+            Ok(staff) => Ok(Some(staff)),
+            Err(_) if !parts.headers.contains_key(header::AUTHORIZATION) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         let message = err.to_string();

@@ -6,6 +6,7 @@ mod api;
 pub mod auth;
 mod discovery;
 mod error;
+mod modlog_pages;
 mod negotiate;
 mod pages;
 mod transparency;
@@ -81,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/about", get(pages::about))
         .route("/groups/{name}/threads/{id}", get(pages::thread))
+        .route("/groups/{name}/modlog", get(modlog_pages::group_modlog))
+        .route("/modlog", get(modlog_pages::instance_modlog))
         .route("/media/{id}", get(pages::media))
         .route("/static/hearth.css", get(pages::stylesheet))
         .route("/healthz", get(|| async { "ok" }))

@@ -12,7 +12,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use hearth_federation::html::{markdown, sanitize, sanitize_without_media, to_text};
 use hearth_moderation::Verdict;
-use hearth_storage::{Group, GroupRole, GroupSummary, JoinMode, Post, PostingPolicy};
+use hearth_storage::{
+    Group, GroupRole, GroupSummary, JoinMode, Post, PostingPolicy, ThreadSummary,
+};
 use minijinja::{context, Environment, Value};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,7 @@ impl Pages {
             ("thread.html", include_str!("../../templates/thread.html")),
             ("error.html", include_str!("../../templates/error.html")),
             ("about.html", include_str!("../../templates/about.html")),
+            ("modlog.html", include_str!("../../templates/modlog.html")),
         ]
         .into_iter()
         .chain(super::admin::TEMPLATES.iter().copied())
@@ -58,7 +61,8 @@ impl Pages {
         }
     }
 
-    fn error(
+    /// The public error page with `status`.
+    pub(super) fn error(
         &self,
         state: &AppState,
         status: StatusCode,
@@ -93,7 +97,8 @@ fn rendered_markdown(source: &str) -> Value {
     Value::from_safe_string(markdown(source))
 }
 
-fn when(ms: i64) -> (String, String) {
+/// A time (ms) as shown on pages, and as RFC 3339 for `<time datetime>`.
+pub(super) fn when(ms: i64) -> (String, String) {
     let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
     (t.format("%-d %b %Y, %H:%M UTC").to_string(), t.to_rfc3339())
 }
@@ -105,7 +110,8 @@ fn handle(username: Option<&str>, host: &str, fallback: &str) -> String {
     }
 }
 
-fn unavailable(state: &AppState, err: hearth_storage::StoreError) -> Response {
+/// The page for a store that failed.
+pub(super) fn unavailable(state: &AppState, err: hearth_storage::StoreError) -> Response {
     tracing::error!(error = %err, "page could not read the store");
     state.pages.error(
         state,
@@ -304,9 +310,10 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         }
         Err(err) => return unavailable(state, err),
     };
-    let (members, threads, rules, staff) = match tokio::try_join!(
+    let (members, threads, pinned, rules, staff) = match tokio::try_join!(
         store.count_followers(group.id),
         store.recent_threads(group.id, RECENT_THREADS),
+        store.pinned_posts(group.id),
         store.group_rules(group.id),
         store.group_staff(group.id),
     ) {
@@ -319,17 +326,26 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
     } else {
         format!("{} thread{}", threads.len(), plural(threads.len() as i64))
     };
-    let threads: Vec<Value> = threads
-        .into_iter()
-        .filter(|t| state.fed.judge_host(&t.author_host).federates())
-        .map(|t| {
+    // Pinned threads come first, then the others by their latest activity.
+    let pinned_ids: Vec<i64> = pinned.iter().map(|p| p.id).collect();
+    let threads: Vec<Value> = pinned
+        .iter()
+        .map(|p| (thread_summary(p), true, p.locked_at.is_some()))
+        .chain(
+            threads
+                .into_iter()
+                .filter(|t| !pinned_ids.contains(&t.id))
+                .map(|t| (t, false, false)),
+        )
+        .filter(|(t, _, _)| state.fed.judge_host(&t.author_host).federates())
+        .map(|(t, pinned, locked)| {
             let (when, iso) = when(t.last_activity_at);
             Value::from_serialize(context! {
                 url => urls.thread_page(&group.name, t.id).to_string(),
                 title => t.title.unwrap_or_else(|| "(untitled)".into()),
                 author => handle(t.author_username.as_deref(), &t.author_host, &t.author_ap_id),
                 replies => t.reply_count,
-                when, iso,
+                when, iso, pinned, locked,
             })
         })
         .collect();
@@ -373,6 +389,7 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
             threads => thread_count,
             posting,
             archived,
+            modlog => format!("/groups/{}/modlog", group.name),
         },
         join => join_view(&group),
         rules,
@@ -385,6 +402,22 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         .headers_mut()
         .insert(VARY, HeaderValue::from_static("Accept"));
     response
+}
+
+/// A pinned thread's root post as a line of the group's thread list.
+fn thread_summary(root: &Post) -> ThreadSummary {
+    ThreadSummary {
+        id: root.id,
+        ap_id: root.ap_id.clone(),
+        title: root.title.clone(),
+        content: root.content.clone(),
+        author_username: root.author_username.clone(),
+        author_host: root.author_host.clone(),
+        author_ap_id: root.author_ap_id.clone(),
+        reply_count: root.reply_count,
+        published: root.published,
+        last_activity_at: root.last_activity_at,
+    }
 }
 
 fn plural(n: i64) -> &'static str {
@@ -406,14 +439,21 @@ struct PostView {
     iso: String,
     content: Value,
     deleted: bool,
+    /// Removed by the group's moderators: its content is not sent at all.
+    removed: bool,
+    /// A thread closed to new replies (roots only).
+    locked: bool,
+    /// A thread pinned to the group (roots only).
+    pinned: bool,
     original: Option<String>,
     depth: usize,
     likes: i64,
     dislikes: i64,
 }
 
-/// A post as a page shows it: content from a suspended instance is kept out (a notice stands
-/// in its place), and images from an instance whose media is rejected are dropped.
+/// A post as a page shows it: content removed by moderators or from a suspended instance is
+/// kept out (a notice stands in its place), and images from an instance whose media is
+/// rejected are dropped.
 fn post_view(state: &AppState, post: &Post, depth: usize) -> PostView {
     let (when, iso) = when(post.published);
     let content = match state.fed.judge_host(&post.author_host) {
@@ -426,10 +466,13 @@ fn post_view(state: &AppState, post: &Post, depth: usize) -> PostView {
         Verdict::Federate { .. } => Some(safe(&post.content)),
     };
     let hidden = content.is_none();
+    let removed = post.removed_at.is_some();
     PostView {
         hidden,
         title: if hidden {
             "(hidden)".into()
+        } else if removed {
+            "(removed)".into()
         } else {
             post.title.clone().unwrap_or_else(|| "(untitled)".into())
         },
@@ -441,8 +484,11 @@ fn post_view(state: &AppState, post: &Post, depth: usize) -> PostView {
         author_url: post.author_ap_id.clone(),
         when,
         iso,
-        content: content.unwrap_or_default(),
+        content: content.filter(|_| !removed).unwrap_or_default(),
         deleted: post.deleted_at.is_some(),
+        removed,
+        locked: post.locked_at.is_some(),
+        pinned: post.pinned_at.is_some(),
         original: post.url.clone().filter(|u| u.starts_with("http")),
         depth,
         likes: 0,
@@ -522,7 +568,11 @@ pub async fn thread(
         .collect();
     let urls = state.fed.urls();
     let ctx = context! {
-        group => context! { title => group.title.clone(), url => urls.group(&group.name).to_string() },
+        group => context! {
+            title => group.title.clone(),
+            url => urls.group(&group.name).to_string(),
+            modlog => format!("/groups/{}/modlog", group.name),
+        },
         root => root_view,
         replies,
     };

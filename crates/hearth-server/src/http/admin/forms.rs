@@ -154,15 +154,22 @@ pub(super) struct CsrfOnly {
     pub csrf: Option<String>,
 }
 
+/// How many held posts and open report cases wait in a group.
+struct Waiting {
+    group_id: i64,
+    held: i64,
+    cases: i64,
+}
+
 /// The logged-in staff member a page is for, with the shared checks and pages.
 pub(super) struct Cx<'a> {
     /// Application state.
     pub state: &'a AppState,
     /// Who is asking.
     pub who: &'a PageStaff,
-    /// The group looked up with [`Cx::group`] and how many of its posts wait for review, when
-    /// the staff member may review them (shown in the group's tabs).
-    held: OnceLock<(i64, i64)>,
+    /// What waits for the moderators of the group looked up with [`Cx::group`], when the
+    /// staff member is one of them (shown in the group's tabs).
+    waiting: OnceLock<Waiting>,
 }
 
 impl<'a> Cx<'a> {
@@ -171,7 +178,7 @@ impl<'a> Cx<'a> {
         Cx {
             state,
             who,
-            held: OnceLock::new(),
+            waiting: OnceLock::new(),
         }
     }
 
@@ -241,19 +248,27 @@ impl<'a> Cx<'a> {
         self.who.staff.can(permission, Some(group))
     }
 
-    /// The group named `name`, or the page saying there is none. For staff who may review
-    /// its held posts, also counts those (for the group's tabs).
+    /// The group named `name`, or the page saying there is none. For staff who may moderate
+    /// it, also counts the held posts and open report cases (for the group's tabs).
     pub(super) async fn group(&self, name: &str) -> Result<Group, Response> {
         let store = self.state.fed.store();
         match store.group_by_name(name).await {
             Ok(Some(group)) => {
                 if self.can(Permission::ReviewPosts, &group) {
-                    match store.count_open_held_posts(group.id).await {
-                        Ok(count) => {
-                            let _ = self.held.set((group.id, count));
+                    let counts = tokio::try_join!(
+                        store.count_open_held_posts(group.id),
+                        store.count_open_cases(group.id),
+                    );
+                    match counts {
+                        Ok((held, cases)) => {
+                            let _ = self.waiting.set(Waiting {
+                                group_id: group.id,
+                                held,
+                                cases,
+                            });
                         }
                         Err(err) => {
-                            tracing::warn!(error = %err, group = %group.name, "cannot count held posts");
+                            tracing::warn!(error = %err, group = %group.name, "cannot count what waits for moderators");
                         }
                     }
                 }
@@ -266,6 +281,10 @@ impl<'a> Cx<'a> {
             )),
             Err(err) => Err(self.unavailable(err)),
         }
+    }
+
+    fn waiting_in(&self, group: &Group) -> Option<&Waiting> {
+        self.waiting.get().filter(|w| w.group_id == group.id)
     }
 
     /// What every page about `group` shows: its names, links and what the viewer may do.
@@ -288,7 +307,8 @@ impl<'a> Cx<'a> {
             can_staff => self.can(Permission::ManageStaff, group),
             can_members => self.can(Permission::ManageMembers, group),
             can_review => self.can(Permission::ReviewPosts, group),
-            held => self.held.get().filter(|(id, _)| *id == group.id).map(|(_, count)| *count),
+            held => self.waiting_in(group).map(|w| w.held),
+            cases => self.waiting_in(group).map(|w| w.cases),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The staff pages under `/admin`: logging in, the dashboard, creating and editing groups,
-//! their rules, members and join requests, staff, invites and posts held for review, one's
-//! own account, and (for instance admins) the staff accounts and federation: domain rules,
-//! instance health and the moderation log.
+//! their rules, members and join requests, staff, invites, posts held for review, reports and
+//! bans, one's own account, and (for instance admins) the staff accounts and federation:
+//! domain rules, instance health and the moderation log.
 //!
 //! Every page is rendered on the server and works without JavaScript. Every form that changes
 //! something carries the session's CSRF token; its handler checks that first, then the
@@ -11,6 +11,9 @@
 
 mod account;
 mod accounts;
+mod bans;
+mod case_forms;
+mod cases;
 mod dashboard;
 mod federation;
 mod forms;
@@ -20,6 +23,7 @@ mod held;
 mod invites;
 mod login;
 mod members;
+mod moderation_fields;
 mod modlog;
 mod rules;
 mod staff;
@@ -94,6 +98,18 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/admin/held.html"),
     ),
     (
+        "admin/bans.html",
+        include_str!("../../../templates/admin/bans.html"),
+    ),
+    (
+        "admin/cases.html",
+        include_str!("../../../templates/admin/cases.html"),
+    ),
+    (
+        "admin/case.html",
+        include_str!("../../../templates/admin/case.html"),
+    ),
+    (
         "admin/federation_nav.html",
         include_str!("../../../templates/admin/federation_nav.html"),
     ),
@@ -163,6 +179,30 @@ pub fn routes() -> Router<AppState> {
             "/admin/groups/{name}/held/decide",
             get(to_held).post(held::decide),
         )
+        .route("/admin/groups/{name}/bans", get(bans::show).post(bans::ban))
+        .route(
+            "/admin/groups/{name}/bans/lift",
+            get(to_bans).post(bans::lift),
+        )
+        .route("/admin/groups/{name}/notes", get(to_bans).post(bans::note))
+        .route("/admin/groups/{name}/cases", get(cases::list))
+        .route("/admin/groups/{name}/cases/{id}", get(cases::show))
+        .route(
+            "/admin/groups/{name}/cases/{id}/decide",
+            get(to_case).post(case_forms::decide),
+        )
+        .route(
+            "/admin/groups/{name}/cases/{id}/forward",
+            get(to_case).post(case_forms::forward),
+        )
+        .route(
+            "/admin/groups/{name}/cases/{id}/note",
+            get(to_case).post(case_forms::note),
+        )
+        .route(
+            "/admin/groups/{name}/cases/{id}/assign",
+            get(to_case).post(case_forms::assign),
+        )
         .route("/admin/account", get(account::show))
         .route(
             "/admin/account/password",
@@ -231,6 +271,20 @@ async fn to_federation() -> Redirect {
 async fn to_held(Path(name): Path<String>) -> Redirect {
     match hearth_federation::groups::validate_name(&name) {
         Ok(()) => Redirect::to(&forms::group_path(&name, "/held")),
+        Err(_) => Redirect::to("/admin"),
+    }
+}
+
+async fn to_bans(Path(name): Path<String>) -> Redirect {
+    match hearth_federation::groups::validate_name(&name) {
+        Ok(()) => Redirect::to(&forms::group_path(&name, "/bans")),
+        Err(_) => Redirect::to("/admin"),
+    }
+}
+
+async fn to_case(Path((name, id)): Path<(String, i64)>) -> Redirect {
+    match hearth_federation::groups::validate_name(&name) {
+        Ok(()) => Redirect::to(&cases::case_path(&name, id)),
         Err(_) => Redirect::to("/admin"),
     }
 }

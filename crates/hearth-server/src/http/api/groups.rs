@@ -123,6 +123,8 @@ pub async fn update_group(
         join_questions: patch.join_questions,
         discoverable: patch.discoverable,
         language: patch.language,
+        premoderation: patch.premoderation,
+        hold_first_posts: patch.hold_first_posts.map(i64::from),
         ..GroupEdit::default()
     };
     let group = groups::edit_group(&state.fed, &group, edit).await?;

@@ -5,12 +5,15 @@
 //! from the handlers' own annotations, so it lists exactly the routes served.
 
 mod accounts;
+mod automod;
 mod cases;
 mod extract;
 mod federation;
 mod groups;
 mod members;
+mod moderation;
 mod moderators;
+mod modlog;
 mod review;
 mod schema;
 mod staff;
@@ -42,6 +45,7 @@ use super::AppState;
         (name = "groups", description = "Groups, their profile, rules and images"),
         (name = "members", description = "Members, join requests, invitations and posts held for review"),
         (name = "staff", description = "Who runs each group"),
+        (name = "moderation", description = "Reports, actions on posts and people, bans, notes and the modlog"),
         (name = "federation", description = "Which instances this one federates with (instance admins)"),
     )
 )]
@@ -84,6 +88,8 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         .routes(routes!(groups::get_rules, groups::put_rules))
         .routes(routes!(groups::put_icon))
         .routes(routes!(groups::put_banner))
+        .routes(routes!(automod::list_rules, automod::add_rule))
+        .routes(routes!(automod::remove_rule))
         .routes(routes!(members::list_members))
         .routes(routes!(members::list_requests))
         .routes(routes!(members::decide_request))
@@ -95,7 +101,19 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         .routes(routes!(review::list_held))
         .routes(routes!(review::decide_held))
         .routes(routes!(cases::list_cases))
+        .routes(routes!(cases::get_case))
         .routes(routes!(cases::decide_case))
+        .routes(routes!(cases::add_case_note))
+        .routes(routes!(cases::assign_case))
+        .routes(routes!(cases::forward_case))
+        .routes(routes!(moderation::take_action))
+        .routes(routes!(moderation::list_bans))
+        .routes(routes!(
+            moderation::member_notes,
+            moderation::add_member_note
+        ))
+        .routes(routes!(modlog::group_modlog))
+        .routes(routes!(modlog::group_modlog_csv))
         .routes(routes!(federation::list_domains))
         .routes(routes!(federation::put_domain, federation::delete_domain))
         .routes(routes!(federation::get_mode, federation::put_mode))

@@ -153,6 +153,10 @@ pub struct GroupView {
     pub banner_url: Option<String>,
     /// When archived, if archived.
     pub archived_at: Option<String>,
+    /// Every post waits for a moderator's review.
+    pub premoderation: bool,
+    /// How many of each member's first posts wait for review (0: none).
+    pub hold_first_posts: i64,
     /// Creation time.
     pub created_at: String,
     /// Last edit.
@@ -176,6 +180,8 @@ impl GroupView {
             icon_url: group.icon_url.clone(),
             banner_url: group.banner_url.clone(),
             archived_at: group.archived_at.map(time),
+            premoderation: group.premoderation,
+            hold_first_posts: group.hold_first_posts,
             created_at: time(group.created_at),
             updated_at: time(group.updated_at),
         }
@@ -220,6 +226,10 @@ pub struct GroupPatch {
     pub discoverable: Option<bool>,
     /// Language (BCP 47).
     pub language: Option<String>,
+    /// Hold every post for a moderator's review.
+    pub premoderation: Option<bool>,
+    /// Hold each member's first N posts for review (0: none).
+    pub hold_first_posts: Option<u32>,
 }
 
 /// A page of groups.
