@@ -154,6 +154,26 @@ async fn remote_moderators_act_first_hand_and_others_are_refused() {
     deliver_expect(&modpeer, &moderator, &inbox, &restore, 202).await;
     assert!(group_page(&hearth).await.contains("Cheap gear!"));
 
+    // The moderator pins the thread to the group's featured collection.
+    let featured = hearth.url("/groups/climbing/featured");
+    let pin = activity(
+        &modpeer,
+        &moderator,
+        "Add",
+        json!({"object": note, "target": featured, "audience": group}),
+    );
+    deliver_expect(&modpeer, &moderator, &inbox, &pin, 202).await;
+    let collection = hearth.get_json(&featured).await;
+    assert_eq!(collection["orderedItems"], json!([note]), "{collection}");
+    // Appointing moderators stays with the group's own staff.
+    let appoint = activity(
+        &modpeer,
+        &moderator,
+        "Add",
+        json!({"object": mallory, "target": hearth.url("/groups/climbing/moderators")}),
+    );
+    deliver_expect(&modpeer, &moderator, &inbox, &appoint, 403).await;
+
     // A ban that ends in the past is refused and changes nothing.
     let stale = activity(
         &modpeer,
@@ -361,4 +381,36 @@ async fn reports_reach_remote_moderators_and_resolving_acts_everywhere() {
     for expected in ["post.remove", "member.ban", "case.resolved"] {
         assert!(actions.contains(&expected), "{expected} missing: {log}");
     }
+
+    // An abusive reporter can be ignored: their reports are acknowledged and dropped.
+    let out = cli(
+        &hearth,
+        &[
+            "federation",
+            "ignore-reporter",
+            carol.as_str(),
+            "--reason",
+            "floods",
+        ],
+    );
+    assert!(out.contains("now ignored"), "{out}");
+    let more = activity(
+        &lemmy_reporter,
+        &carol,
+        "Flag",
+        json!({"summary": "Spam again", "object": note, "to": [group]}),
+    );
+    let body = deliver_expect(&lemmy_reporter, &carol, &inbox, &more, 202).await;
+    assert!(body.contains("ignored"), "{body}");
+    let open: Value = hearth
+        .client
+        .get(hearth.url("/api/v1/groups/climbing/cases"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open.as_array().unwrap().len(), 0, "{open}");
 }

@@ -211,7 +211,11 @@ async fn target_group(
     let Some(target) = activity.get("target").and_then(id_of) else {
         return Ok(None);
     };
-    let Ok(url) = Url::parse(target) else {
+    let group_url = target
+        .strip_suffix("/featured")
+        .or_else(|| target.strip_suffix("/moderators"))
+        .unwrap_or(target);
+    let Ok(url) = Url::parse(group_url) else {
         return Ok(None);
     };
     let Some(name) = fed.urls().group_name_of(&url) else {

@@ -143,6 +143,18 @@ pub enum FederationCommand {
         #[arg(value_parser = |s: &str| s.parse::<Reasons>())]
         reasons: Option<Reasons>,
     },
+    /// Ignore every report from an actor who abuses reports (or, with --heed, take them
+    /// again); without ACTOR, list the ignored reporters.
+    IgnoreReporter {
+        /// The reporter's actor id (Mastodon and GoToSocial report as the instance actor).
+        actor: Option<String>,
+        /// Why, for the modlog.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Take this reporter's reports again.
+        #[arg(long)]
+        heed: bool,
+    },
     /// Delivery health of every known instance: software, last success, failures, queue.
     Health,
     /// Show the latest modlog lines.
@@ -187,6 +199,52 @@ pub(super) fn operator() -> String {
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "admin".into())
     )
+}
+
+/// `hearth federation ignore-reporter`.
+async fn ignore_reporter(
+    fed: &Federation,
+    actor: Option<String>,
+    reason: &str,
+    heed: bool,
+) -> anyhow::Result<()> {
+    let store = fed.store();
+    let Some(actor) = actor else {
+        let ignored = store.ignored_reporters().await?;
+        if ignored.is_empty() {
+            println!("Reports from everyone are taken.");
+            return Ok(());
+        }
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_header(vec!["reporter", "since", "by", "reason"]);
+        for r in ignored {
+            table.add_row(vec![
+                r.ap_id,
+                super::group::date(r.created_at),
+                r.created_by,
+                r.reason,
+            ]);
+        }
+        println!("{table}");
+        return Ok(());
+    };
+    let url = url::Url::parse(actor.trim()).context("the reporter must be an actor URL")?;
+    let known = fed
+        .resolve_actor(&url, hearth_federation::actors::Refresh::IfStale)
+        .await
+        .with_context(|| format!("cannot fetch {actor}"))?;
+    let changed = store
+        .set_ignored_reporter(known.id, &known.ap_id, !heed, &operator(), reason)
+        .await?;
+    match (heed, changed) {
+        (false, true) => println!("Reports from {} are now ignored.", known.ap_id),
+        (false, false) => println!("Reports from {} were already ignored.", known.ap_id),
+        (true, true) => println!("Reports from {} are taken again.", known.ap_id),
+        (true, false) => println!("Reports from {} were not ignored.", known.ap_id),
+    }
+    Ok(())
 }
 
 fn rule(
@@ -381,6 +439,11 @@ pub async fn run(config: Config, command: FederationCommand) -> anyhow::Result<(
                 Ok(())
             }
         },
+        FederationCommand::IgnoreReporter {
+            actor,
+            reason,
+            heed,
+        } => ignore_reporter(&fed, actor, &reason, heed).await,
         FederationCommand::Health => health(&fed).await,
         FederationCommand::Log { limit } => {
             let mut table = Table::new();

@@ -251,6 +251,9 @@ impl PublicView {
     }
 
     fn target(&self, e: &ModlogEntry) -> String {
+        if e.action.starts_with("reporter.") {
+            return "a reporter".into();
+        }
         if !is_server_decision(e) {
             return e.target.clone();
         }
@@ -262,7 +265,9 @@ impl PublicView {
     }
 
     fn reason(&self, e: &ModlogEntry) -> String {
-        let shown = if is_server_decision(e) {
+        let shown = if is_private(e) {
+            false
+        } else if is_server_decision(e) {
             self.servers != Visibility::Hidden
         } else {
             self.reasons == Reasons::Public
@@ -278,6 +283,12 @@ impl PublicView {
 /// An actor of another server, by id.
 fn is_remote(actor: &str) -> bool {
     actor.starts_with("https://") || actor.starts_with("http://")
+}
+
+/// A line whose reason stays with staff: a warning is a private message, and why a reporter
+/// is ignored concerns only them.
+fn is_private(e: &ModlogEntry) -> bool {
+    e.action == "member.warn" || e.action.starts_with("reporter.")
 }
 
 /// A decision about another server, published only as far as the instance's list is.
@@ -313,6 +324,19 @@ mod tests {
             servers,
             handles: handles.into_iter().collect(),
         }
+    }
+
+    #[test]
+    fn warnings_and_ignored_reporters_keep_their_reasons_private() {
+        let v = view(Reasons::Public, Visibility::Public);
+        let warn = entry("staff:ada", "member.warn", "https://a.example/u/x", Some(1));
+        assert_eq!(v.reason(&warn), "");
+        assert_eq!(v.target(&warn), "https://a.example/u/x");
+        let ignore = entry("cli:root", "reporter.ignore", "https://a.example/u/x", None);
+        assert_eq!(v.reason(&ignore), "");
+        assert_eq!(v.target(&ignore), "a reporter");
+        let ban = entry("staff:ada", "member.ban", "https://a.example/u/x", Some(1));
+        assert_eq!(v.reason(&ban), "spam");
     }
 
     #[test]
