@@ -86,6 +86,10 @@ pub struct ThreadSummary {
     pub published: i64,
     /// Latest activity (ms).
     pub last_activity_at: i64,
+    /// When it was pinned to the group (ms).
+    pub pinned_at: Option<i64>,
+    /// When it was locked (ms).
+    pub locked_at: Option<i64>,
 }
 
 pub(crate) const POST_COLUMNS: &str = "p.id, p.ap_id, p.group_id, p.author_id, a.ap_id AS author_ap_id, \
@@ -119,13 +123,15 @@ impl Store {
         on_pool!(self, pool => Ok(sqlx::query_as(&sql).bind(thread_id).fetch_all(pool).await?))
     }
 
-    /// The most recently active threads of a group that are not deleted.
+    /// A group's threads that are neither deleted nor removed: pinned ones first (newest pin
+    /// first), then the most recently active.
     pub async fn recent_threads(&self, group_id: i64, limit: i64) -> Result<Vec<ThreadSummary>> {
         let sql = "SELECT p.id, p.ap_id, p.title, p.content, a.preferred_username AS author_username, \
-                   a.host AS author_host, a.ap_id AS author_ap_id, p.reply_count, p.published, p.last_activity_at \
-                   FROM posts p JOIN actors a ON a.id = p.author_id \
+                   a.host AS author_host, a.ap_id AS author_ap_id, p.reply_count, p.published, p.last_activity_at, \
+                   p.pinned_at, p.locked_at FROM posts p JOIN actors a ON a.id = p.author_id \
                    WHERE p.group_id = $1 AND p.in_reply_to IS NULL AND p.deleted_at IS NULL AND p.removed_at IS NULL \
-                   ORDER BY p.last_activity_at DESC, p.id DESC LIMIT $2";
+                   ORDER BY CASE WHEN p.pinned_at IS NULL THEN 0 ELSE 1 END DESC, p.pinned_at DESC, \
+                   p.last_activity_at DESC, p.id DESC LIMIT $2";
         on_pool!(self, pool => Ok(sqlx::query_as(sql).bind(group_id).bind(limit).fetch_all(pool).await?))
     }
 

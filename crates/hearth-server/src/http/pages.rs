@@ -12,9 +12,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use hearth_federation::html::{markdown, sanitize, sanitize_without_media, to_text};
 use hearth_moderation::Verdict;
-use hearth_storage::{
-    Group, GroupRole, GroupSummary, JoinMode, Post, PostingPolicy, ThreadSummary,
-};
+use hearth_storage::{Group, GroupRole, GroupSummary, JoinMode, Post, PostingPolicy};
 use minijinja::{context, Environment, Value};
 use serde::{Deserialize, Serialize};
 
@@ -310,10 +308,9 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         }
         Err(err) => return unavailable(state, err),
     };
-    let (members, threads, pinned, rules, staff) = match tokio::try_join!(
+    let (members, threads, rules, staff) = match tokio::try_join!(
         store.count_followers(group.id),
         store.recent_threads(group.id, RECENT_THREADS),
-        store.pinned_posts(group.id),
         store.group_rules(group.id),
         store.group_staff(group.id),
     ) {
@@ -327,25 +324,19 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         format!("{} thread{}", threads.len(), plural(threads.len() as i64))
     };
     // Pinned threads come first, then the others by their latest activity.
-    let pinned_ids: Vec<i64> = pinned.iter().map(|p| p.id).collect();
-    let threads: Vec<Value> = pinned
-        .iter()
-        .map(|p| (thread_summary(p), true, p.locked_at.is_some()))
-        .chain(
-            threads
-                .into_iter()
-                .filter(|t| !pinned_ids.contains(&t.id))
-                .map(|t| (t, false, false)),
-        )
-        .filter(|(t, _, _)| state.fed.judge_host(&t.author_host).federates())
-        .map(|(t, pinned, locked)| {
+    let threads: Vec<Value> = threads
+        .into_iter()
+        .filter(|t| state.fed.judge_host(&t.author_host).federates())
+        .map(|t| {
             let (when, iso) = when(t.last_activity_at);
             Value::from_serialize(context! {
                 url => urls.thread_page(&group.name, t.id).to_string(),
                 title => t.title.unwrap_or_else(|| "(untitled)".into()),
                 author => handle(t.author_username.as_deref(), &t.author_host, &t.author_ap_id),
                 replies => t.reply_count,
-                when, iso, pinned, locked,
+                pinned => t.pinned_at.is_some(),
+                locked => t.locked_at.is_some(),
+                when, iso,
             })
         })
         .collect();
@@ -402,22 +393,6 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         .headers_mut()
         .insert(VARY, HeaderValue::from_static("Accept"));
     response
-}
-
-/// A pinned thread's root post as a line of the group's thread list.
-fn thread_summary(root: &Post) -> ThreadSummary {
-    ThreadSummary {
-        id: root.id,
-        ap_id: root.ap_id.clone(),
-        title: root.title.clone(),
-        content: root.content.clone(),
-        author_username: root.author_username.clone(),
-        author_host: root.author_host.clone(),
-        author_ap_id: root.author_ap_id.clone(),
-        reply_count: root.reply_count,
-        published: root.published,
-        last_activity_at: root.last_activity_at,
-    }
 }
 
 fn plural(n: i64) -> &'static str {
