@@ -120,6 +120,15 @@ pub(super) async fn create(
         return Ok(None);
     }
 
+    // Replies to the group's own polls and events are votes and RSVPs.
+    if let Some(parent_id) = object.get("inReplyTo").and_then(id_of) {
+        if let Some(vote) = super::polls::reply(fed, inbound, &object, parent_id).await? {
+            return Ok(Some(vote));
+        }
+        if let Some(rsvp) = super::events::reply(fed, inbound, &object, parent_id).await? {
+            return Ok(Some(rsvp));
+        }
+    }
     let parent: Option<Post> = match object.get("inReplyTo").and_then(id_of) {
         Some(parent_id) => fed.store().post_by_ap_id(parent_id).await?,
         None => None,

@@ -7,8 +7,10 @@
 //! [`hearth_storage::UnitOfWork`]).
 
 pub(crate) mod content;
+mod events;
 mod follow;
 mod moderation;
+mod polls;
 mod reactions;
 mod report;
 mod target;
@@ -228,6 +230,11 @@ impl Federation {
             inbox_group,
         };
         let handled = match kind {
+            "Join" | "Leave" | "Accept" | "TentativeAccept" | "Reject"
+                if events::concerns_event(self, &activity) =>
+            {
+                events::rsvp(self, &inbound).await?
+            }
             "Follow" | "Join" => follow::follow(self, &inbound).await?,
             "Leave" => follow::leave(self, &inbound).await?,
             "Undo" => undo::undo(self, &inbound).await?,
