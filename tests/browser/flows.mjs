@@ -26,6 +26,8 @@ const SCREENSHOTS = required('SCREENSHOTS');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const MEMBER_HANDLE = process.env.MEMBER_HANDLE || '';
 const JOIN_ANSWER = process.env.JOIN_ANSWER || '';
+const REPORT_REASON = process.env.REPORT_REASON || '';
+const REPORTED_TITLE = process.env.REPORTED_TITLE || '';
 
 const GROUP = 'hikers';
 const TITLE = 'Hikers of the North';
@@ -340,7 +342,48 @@ async function approve(page, browser) {
   await expectVisible(page.getByRole('button', { name: 'Log in' }), 'the login form after logging out');
 }
 
-const steps = { setup, approve };
+async function moderate(page) {
+  step('logging in');
+  await logIn(page);
+
+  step('the report under Reports');
+  await openGroupAdmin(page);
+  await page.getByRole('link', { name: /^Reports/ }).click();
+  await expectVisible(page.getByRole('heading', { name: 'Reports' }), 'the Reports heading');
+  const cases = page.getByRole('link', { name: /^Case \d+/ });
+  const count = await cases.count();
+  check(count === 1, `expected 1 open case, found ${count}`);
+  await screenshot(page, 'reports');
+
+  step('the case shows the post and the report');
+  await cases.first().click();
+  await expectVisible(page.getByRole('heading', { name: 'What was reported' }), 'the reported post section');
+  if (REPORTED_TITLE) await expectVisible(page.getByText(REPORTED_TITLE).first(), 'the reported post');
+  if (REPORT_REASON) await expectVisible(page.getByText(REPORT_REASON), 'the reporter\'s reason');
+  await screenshot(page, 'case');
+
+  step('resolving it: remove the post, ban the author for a week, citing a rule');
+  await page.getByLabel('Resolved: handled').check();
+  await page.getByLabel('Remove the post').check();
+  await page.getByLabel('Ban the author from the group').check();
+  await page.getByLabel('Ban for how many days').fill('7');
+  await page.getByLabel('Rule broken').selectOption({ label: RULES[1].name });
+  await page.getByLabel('Reason', { exact: true }).fill('Selling, not hiking');
+  const closed = await submit(page, page.getByRole('button', { name: 'Close the case' }));
+  check(closed.status() < 400, `closing the case answered ${closed.status()}`);
+  await expectVisible(page.getByRole('status'), 'a confirmation of the decision');
+  await screenshot(page, 'case-resolved');
+
+  step('the public moderation log tells what was done and why');
+  await page.goto(`${BASE_URL}/groups/${GROUP}/modlog`);
+  const log = page.getByRole('table');
+  await expectVisible(log, 'the modlog table');
+  await expectVisible(log.getByText('Selling, not hiking').first(), 'the reason in the modlog');
+  await expectVisible(log.getByText(RULES[1].name).first(), 'the rule in the modlog');
+  await screenshot(page, 'public-modlog');
+}
+
+const steps = { setup, approve, moderate };
 
 async function main() {
   const wanted = process.argv.slice(2);

@@ -15,6 +15,7 @@ use common::*;
 const ADMIN: &str = "ada";
 const ADMIN_PASSWORD: &str = "granite-ridge-walk-42";
 /// What the member's join request answers (the group asks which fells they walked).
+const REPORT_REASON: &str = "Selling boots in a hiking group";
 const JOIN_ANSWER: &str = "Helvellyn and Scafell Pike";
 
 fn scripts_dir() -> PathBuf {
@@ -249,6 +250,38 @@ async fn staff_and_public_pages_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+
+    // Alice posts something off topic; another instance reports it; a moderator resolves the
+    // case in the browser, removing the post and banning her for a week.
+    let handle = format!("hikers@{}", hearth.authority());
+    let (create, note) = mention_post(&masto, &alice, &group, &handle, "Boots for sale", None);
+    deliver_expect(&masto, &alice, &hearth.group_inbox("hikers"), &create, 202).await;
+    let reporter_peer = peer("mastodon").await;
+    let reporter = reporter_peer.add_person("actor").await.unwrap();
+    let flag = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": reporter_peer.new_id("flag"),
+        "type": "Flag",
+        "actor": reporter,
+        "content": REPORT_REASON,
+        "object": [alice, note],
+    });
+    deliver_expect(&reporter_peer, &reporter, &hearth.url("/inbox"), &flag, 202).await;
+    node(
+        &hearth,
+        "flows.mjs",
+        &["moderate"],
+        &[
+            ("REPORT_REASON", REPORT_REASON.to_owned()),
+            ("REPORTED_TITLE", "Boots for sale".to_owned()),
+        ],
+    )
+    .await;
+    wait_received(&masto, "the ban at Alice's instance", |r| {
+        r.iter()
+            .any(|x| x.activity["type"] == "Block" && x.activity["object"] == alice.as_str())
+    })
+    .await;
 
     node(&hearth, "validate-openapi.mjs", &[], &[]).await;
 
