@@ -14,6 +14,7 @@ mod dbcpu;
 mod fanout;
 mod hearth_process;
 mod ingest;
+mod insights;
 mod limits;
 mod peers;
 mod progress;
@@ -197,6 +198,23 @@ struct Args {
     #[arg(long)]
     skip_fanout: bool,
 
+    /// Measure the community insights instead (see the insights module): fill a fresh
+    /// --database with a big group and time the insights report's reads. Runs no Hearth process.
+    #[arg(long, conflicts_with = "scaling")]
+    insights: bool,
+
+    /// With --insights: the group's members.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    insights_members: i64,
+
+    /// With --insights: posts (one thread in ten, the rest replies).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    insights_posts: i64,
+
+    /// With --insights: timed reads of the report per range.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    insights_rounds: usize,
+
     /// Also write every figure to this JSON file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -258,6 +276,14 @@ impl Resolved {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if args.insights {
+        let config = insights::InsightsConfig {
+            members: args.insights_members.max(1),
+            posts: args.insights_posts.max(1),
+            rounds: args.insights_rounds.max(1),
+        };
+        return insights::run(args.database, &args.postgres_url, config).await;
+    }
     let started = Instant::now();
     let machine = Machine::detect();
     let resolved = Resolved::from(&args);

@@ -134,9 +134,10 @@ pub(crate) async fn screen(
                 None => reason,
             });
         }
-        (None, Some(note)) => screening.after_create.push(Change::AutomodReport {
+        (None, Some(note)) => screening.after_create.push(Change::LocalReport {
             group_id: group.id,
-            object_ap_id: object_id.to_owned(),
+            subject_ap_id: object_id.to_owned(),
+            author: "automod".into(),
             note,
         }),
         (None, None) => {}

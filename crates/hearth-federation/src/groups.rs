@@ -345,7 +345,7 @@ pub async fn decide_follow(
     let host = url::Url::parse(&request.inbox)
         .map(|u| authority(&u))
         .unwrap_or(request.host);
-    let work = UnitOfWork {
+    let mut work = UnitOfWork {
         received: None,
         changes: vec![change],
         outbound: vec![NewOutbound {
@@ -360,6 +360,10 @@ pub async fn decide_follow(
             }],
         }],
     };
+    if approve {
+        let welcome = crate::group_posts::welcome_by_id(fed, group, request.actor_id).await;
+        work.outbound.extend(welcome.map_err(GroupError::Store)?);
+    }
     fed.store().commit(&work).await.map_err(GroupError::Store)?;
     fed.notify_work_queued();
     Ok(())

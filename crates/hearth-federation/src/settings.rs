@@ -21,6 +21,8 @@ pub struct FederationSettings {
     pub max_body_bytes: usize,
     /// Delivery queue tuning.
     pub delivery: DeliverySettings,
+    /// How long before an event starts its going participants are reminded.
+    pub event_reminder: Duration,
 }
 
 /// Delivery queue tuning.
@@ -76,6 +78,7 @@ impl FederationSettings {
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
             delivery: DeliverySettings::default(),
+            event_reminder: Duration::from_secs(24 * 3600),
         }
     }
 }

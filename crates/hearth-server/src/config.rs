@@ -58,10 +58,19 @@ pub struct Config {
     pub login_lock_minutes: u64,
     /// Largest image upload (group icons and banners), in bytes.
     pub upload_max_bytes: usize,
+    /// How many minutes before an event starts its going participants get a reminder.
+    pub event_reminder_minutes: u64,
+    /// Bearer token `/metrics` requires. With it (and no `metrics_bind`), `/metrics` is served
+    /// on the public listener.
+    pub metrics_token: Option<String>,
+    /// Address of a listener of its own serving only `/metrics`, e.g. `127.0.0.1:9090`; the
+    /// public listener then has no `/metrics`. With neither this nor `metrics_token`, metrics
+    /// are not served.
+    pub metrics_bind: Option<String>,
 }
 
 /// Every setting's name, as in `hearth.toml` (and, upper-cased after `HEARTH_`, in the environment).
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 24] = [
     "database_url",
     "bind",
     "public_url",
@@ -83,6 +92,9 @@ const KEYS: [&str; 21] = [
     "login_max_failures",
     "login_lock_minutes",
     "upload_max_bytes",
+    "event_reminder_minutes",
+    "metrics_token",
+    "metrics_bind",
 ];
 
 impl Default for Config {
@@ -110,6 +122,9 @@ impl Default for Config {
             login_max_failures: 5,
             login_lock_minutes: 15,
             upload_max_bytes: 2 * 1024 * 1024,
+            event_reminder_minutes: 1440,
+            metrics_token: None,
+            metrics_bind: None,
         }
     }
 }
@@ -139,6 +154,8 @@ impl Config {
             .context("invalid configuration")?;
         config.bind_addr()?;
         config.public_url()?;
+        config.metrics_token()?;
+        config.metrics_bind_addr()?;
         Ok(config)
     }
 
@@ -150,6 +167,28 @@ impl Config {
                 self.bind
             )
         })
+    }
+
+    /// The token `/metrics` requires, if any.
+    pub fn metrics_token(&self) -> anyhow::Result<Option<&str>> {
+        match self.metrics_token.as_deref() {
+            Some(token) if token.trim().is_empty() => {
+                bail!("metrics_token is empty: set a secret token, or leave the setting out")
+            }
+            token => Ok(token),
+        }
+    }
+
+    /// The address of the separate metrics listener, if any.
+    pub fn metrics_bind_addr(&self) -> anyhow::Result<Option<SocketAddr>> {
+        self.metrics_bind
+            .as_deref()
+            .map(|bind| {
+                bind.parse().with_context(|| {
+                    format!("metrics_bind = {bind:?} is not an address like 127.0.0.1:9090")
+                })
+            })
+            .transpose()
     }
 
     /// The public base URL.
@@ -171,6 +210,7 @@ impl Config {
         let mut settings = FederationSettings::new(self.public_url()?);
         settings.allow_private_networks = self.allow_private_networks;
         settings.max_body_bytes = self.max_body_bytes;
+        settings.event_reminder = Duration::from_secs(self.event_reminder_minutes * 60);
         settings.delivery = DeliverySettings {
             concurrency: self.delivery_concurrency.max(1),
             per_instance: self.delivery_per_instance.max(1),

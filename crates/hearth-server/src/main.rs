@@ -8,6 +8,8 @@ mod accounts;
 mod cli;
 mod config;
 mod http;
+mod insights;
+mod metrics;
 mod moderation;
 mod uploads;
 
@@ -50,6 +52,8 @@ enum Command {
     /// Decide which instances to federate with: block, allow, import and export lists.
     #[command(subcommand)]
     Federation(cli::federation::FederationCommand),
+    /// Community insights of a group (or every group): growth, activity, moderation speed.
+    Insights(cli::insights::InsightsArgs),
     /// Whole-database operations: `db copy` moves an instance to another database.
     #[command(subcommand)]
     Db(cli::db::DbCommand),
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
             Command::Account(command) => cli::account::run(config, command).await,
             Command::Group(command) => cli::group::run(config, command).await,
             Command::Federation(command) => cli::federation::run(config, command).await,
+            Command::Insights(args) => cli::insights::run(config, args).await,
             Command::Db(_) => unreachable!("`hearth db` runs without configuration, above"),
         }
     });

@@ -25,20 +25,9 @@ struct Api<'a> {
 
 impl<'a> Api<'a> {
     async fn login(hearth: &'a Hearth) -> Api<'a> {
-        hearth.create_account("root", PASSWORD, true);
-        let body: Value = hearth
-            .client
-            .post(hearth.url("/api/v1/tokens"))
-            .json(&json!({"username": "root", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
         Api {
             hearth,
-            token: body["token"].as_str().unwrap().to_owned(),
+            token: hearth.admin_token("root", PASSWORD).await,
         }
     }
 

@@ -2,7 +2,7 @@
 //! their own signed activities (others' are refused, and so are forged Announces of them);
 //! bans end membership and lift by themselves; reports reach remote moderators as the group's `Flag`; closing a
 //! case with remove and ban sends `Announce(Delete)` to followers, `Block` to the author's
-//! instance and `Resolve` to a Lemmy reporter.
+//! instance and `Resolve` to a Lemmy reporter; staff file reports of their own.
 
 mod common;
 
@@ -218,26 +218,11 @@ async fn remote_moderators_act_first_hand_and_others_are_refused() {
     deliver_expect(&masto, &alice, &inbox, &after, 202).await;
 }
 
-async fn token(hearth: &Hearth) -> String {
-    hearth.create_account("root", PASSWORD, true);
-    let token: Value = hearth
-        .client
-        .post(hearth.url("/api/v1/tokens"))
-        .json(&json!({"username": "root", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_reach_remote_moderators_and_resolving_acts_everywhere() {
     let hearth = Hearth::start().await;
     hearth.create_group("climbing", &[]);
-    let token = token(&hearth).await;
+    let token = hearth.admin_token("root", PASSWORD).await;
     let group = hearth.group("climbing");
     let inbox = hearth.group_inbox("climbing");
     let handle = format!("climbing@{}", hearth.authority());
@@ -413,4 +398,55 @@ async fn reports_reach_remote_moderators_and_resolving_acts_everywhere() {
         .await
         .unwrap();
     assert_eq!(open.as_array().unwrap().len(), 0, "{open}");
+
+    // Staff file a report here too: it opens a case and reaches the remote moderator.
+    let response = hearth
+        .client
+        .post(hearth.url("/api/v1/groups/climbing/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"subject": alice, "reason": "Ban evasion from a second account"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let case: Value = response.json().await.unwrap();
+    assert_eq!(case["subject"], alice.as_str());
+    assert_eq!(case["state"], "open");
+    wait_received(&modpeer, "the staff report", |r| {
+        r.iter().any(|x| {
+            x.activity["type"] == "Flag"
+                && x.activity["content"] == "Ban evasion from a second account"
+        })
+    })
+    .await;
+    let empty = hearth
+        .client
+        .post(hearth.url("/api/v1/groups/climbing/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"subject": alice, "reason": " "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The moderators hand it to the admins, who can still resolve it.
+    let decide = |decision: &str| {
+        hearth
+            .client
+            .post(hearth.url(&format!(
+                "/api/v1/groups/climbing/cases/{}/decision",
+                case["id"]
+            )))
+            .bearer_auth(&token)
+            .json(&json!({"decision": decision, "reason": "for the admins"}))
+            .send()
+    };
+    assert_eq!(decide("escalated").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        decide("escalated").await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let resolved = decide("resolved").await.unwrap();
+    assert_eq!(resolved.status(), StatusCode::OK);
+    assert_eq!(resolved.json::<Value>().await.unwrap()["state"], "resolved");
 }

@@ -46,18 +46,7 @@ fn flag(p: &hearth_test_peer::Peer, actor: &url::Url, extra: Value) -> Value {
 async fn reports_become_cases_that_moderators_close() {
     let hearth = Hearth::start().await;
     hearth.create_group("climbing", &[]);
-    hearth.create_account("root", PASSWORD, true);
-    let token: Value = hearth
-        .client
-        .post(hearth.url("/api/v1/tokens"))
-        .json(&json!({"username": "root", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
+    let token = hearth.admin_token("root", PASSWORD).await;
     let group = hearth.group("climbing");
     let inbox = hearth.group_inbox("climbing");
     let shared = hearth.url("/inbox");

@@ -65,6 +65,14 @@ pub const TABLES: &[&str] = &[
     "case_notes",
     "automod_rules",
     "ignored_reporters",
+    "group_posts",
+    "group_poll_votes",
+    "group_events",
+    "event_participants",
+    "membership_events",
+    "insight_hours",
+    "insight_activity",
+    "insight_rollup",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

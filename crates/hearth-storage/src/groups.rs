@@ -144,6 +144,10 @@ pub struct GroupEdit {
     pub premoderation: Option<bool>,
     /// Hold each member's first N posts for review (0: none).
     pub hold_first_posts: Option<i64>,
+    /// Send new members a welcome message.
+    pub welcome_enabled: Option<bool>,
+    /// The welcome message (Markdown; empty: the default one).
+    pub welcome_text: Option<String>,
 }
 
 /// A stored group.
@@ -176,6 +180,10 @@ pub struct Group {
     pub premoderation: bool,
     /// How many of a member's first posts wait for review (0: none).
     pub hold_first_posts: i64,
+    /// Whether new members are sent a welcome message.
+    pub welcome_enabled: bool,
+    /// The welcome message (Markdown); empty for the default one.
+    pub welcome_text: String,
     /// SubjectPublicKeyInfo PEM.
     pub public_key_pem: String,
     /// PKCS#8 PEM.
@@ -239,7 +247,8 @@ pub struct GroupSummary {
 
 const GROUP_COLUMNS: &str = "id, name, title, summary, icon_url, banner_url, posting_policy, \
     manually_approves_followers, discoverable, language, join_mode, join_questions, archived_at, \
-    premoderation, hold_first_posts, public_key_pem, private_key_pem, created_at, updated_at";
+    premoderation, hold_first_posts, public_key_pem, private_key_pem, created_at, updated_at, \
+    welcome_enabled, welcome_text";
 
 impl Store {
     /// Creates a group. A taken name is a [`crate::StoreError::Conflict`].
@@ -304,6 +313,7 @@ impl Store {
              icon_url = CASE WHEN $10 THEN $11 ELSE icon_url END, \
              banner_url = CASE WHEN $12 THEN $13 ELSE banner_url END, \
              premoderation = COALESCE($15, premoderation), hold_first_posts = COALESCE($16, hold_first_posts), \
+             welcome_enabled = COALESCE($17, welcome_enabled), welcome_text = COALESCE($18, welcome_text), \
              updated_at = $14 WHERE id = $1 RETURNING {GROUP_COLUMNS}"
         );
         on_pool!(self, pool => Ok(sqlx::query_as(&sql)
@@ -323,6 +333,8 @@ impl Store {
             .bind(crate::now_ms())
             .bind(edit.premoderation)
             .bind(edit.hold_first_posts)
+            .bind(edit.welcome_enabled)
+            .bind(edit.welcome_text.as_deref())
             .fetch_one(pool)
             .await?))
     }

@@ -13,14 +13,19 @@ mod automod;
 pub mod copy;
 mod domains;
 mod error;
+mod events;
 mod follows;
+mod group_posts;
 mod groups;
 mod held;
+mod insight_rollup;
+mod insights;
 mod instances;
 mod keys;
 mod media;
 mod moderation;
 mod moderators;
+mod monitoring;
 mod posts;
 mod queue;
 mod reporters;
@@ -40,18 +45,29 @@ pub use automod::{AutomodRule, NewAutomodRule};
 pub use copy::{copy_database, CopyError, CopyProgress, CopyReport, TableCount};
 pub use domains::{DomainChange, DomainPolicy, ModlogEntry};
 pub use error::StoreError;
+pub use events::{
+    EventChange, EventFields, GroupEvent, Participant, RemoteEvent, RsvpCounts, RsvpStatus,
+    EVENT_CANCELLED,
+};
 pub use follows::{FollowState, Follower, Invite, Member, PendingFollow};
+pub use group_posts::{GroupPost, GroupPostKind, NewGroupPost, NewVote, PollTally, VoteOutcome};
 pub use groups::{Group, GroupEdit, GroupSummary, JoinMode, NewGroup, PostingPolicy};
 pub use held::{HeldPost, NewHeldPost};
+pub use insight_rollup::INSIGHTS_KEPT_DAYS;
+pub use insights::{
+    ActiveWindows, Cohort, DayInsight, DeliveryInsight, InsightRange, InsightScope, InsightTotals,
+    InstanceMembers, ModerationInsight, RangeError, Tally, ThreadInsight, UnansweredThread,
+};
 pub use instances::{Instance, InstanceFailure, InstanceHealth};
 pub use keys::LocalKeys;
 pub use media::Media;
 pub use moderation::{Ban, ModlogFilter, NewBan, NewModlogEntry, Note};
 pub use moderators::RemoteModerator;
+pub use monitoring::{PoolStats, QueueDepth};
 pub use posts::{Post, ThreadSummary};
 pub use queue::{ClaimedDelivery, OutboundActivity, QueueStats};
 pub use reporters::IgnoredReporter;
-pub use reports::{NewReport, Report, ReportCase};
+pub use reports::{EscalatedCase, NewReport, Report, ReportCase};
 pub use rules::{Rule, RuleInput};
 pub use staff::{GroupRole, StaffMember};
 pub use stats::InstanceStats;

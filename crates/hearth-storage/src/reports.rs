@@ -79,6 +79,25 @@ const CASE_SELECT: &str = "SELECT c.id, c.group_id, c.post_id, c.subject_ap_id, 
     (SELECT COUNT(*) FROM reports r WHERE r.case_id = c.id AND r.withdrawn_at IS NULL) AS active_reports \
     FROM report_cases c";
 
+/// An escalated case with its group, for the instance's admins.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EscalatedCase {
+    /// The case.
+    pub id: i64,
+    /// Its group's name.
+    pub group_name: String,
+    /// Its group's title.
+    pub group_title: String,
+    /// The post's id, or the reported actor's.
+    pub subject_ap_id: String,
+    /// When it was escalated (ms).
+    pub closed_at: Option<i64>,
+    /// Who escalated it.
+    pub closed_by: Option<String>,
+    /// Why.
+    pub decision_reason: String,
+}
+
 impl Store {
     /// A group's open cases, oldest first.
     pub async fn open_cases(&self, group_id: i64) -> Result<Vec<ReportCase>> {
@@ -127,6 +146,14 @@ impl Store {
     pub async fn post_id_by_address(&self, address: &str) -> Result<Option<i64>> {
         let sql = "SELECT id FROM posts WHERE ap_id = $1 OR url = $1 ORDER BY id LIMIT 1";
         on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(address).fetch_optional(pool).await?))
+    }
+
+    /// Cases handed to the instance's admins, oldest first, across every group.
+    pub async fn escalated_cases(&self) -> Result<Vec<EscalatedCase>> {
+        let sql = "SELECT c.id, g.name AS group_name, g.title AS group_title, c.subject_ap_id, c.closed_at, \
+            c.closed_by, c.decision_reason FROM report_cases c JOIN groups g ON g.id = c.group_id \
+            WHERE c.state = 'escalated' ORDER BY c.closed_at, c.id";
+        on_pool!(self, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
     /// A report's `Flag` exactly as received.

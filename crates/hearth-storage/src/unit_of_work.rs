@@ -141,14 +141,17 @@ pub enum Change {
     /// Store a report, joining the open case about the same subject in the group (or opening
     /// one).
     Report(crate::reports::NewReport),
-    /// Open the case about a post an automod rule reported (or join the open one), with the
-    /// rule's note as a case note by `automod`. Comes after the post's `CreatePost`.
-    AutomodReport {
+    /// A report made here (by staff, or by an automod rule): opens the case about a post or
+    /// person (or joins the open one), with the report as a case note by `author`. After a
+    /// post's `CreatePost` when it reports that post.
+    LocalReport {
         /// The group.
         group_id: i64,
-        /// The post's id.
-        object_ap_id: String,
-        /// Which rule reported it, and why.
+        /// The post's or person's id.
+        subject_ap_id: String,
+        /// Who reports: `automod`, `staff:NAME`, `cli:USER`.
+        author: String,
+        /// Why.
         note: String,
     },
     /// Withdraw a report (its sender's `Undo`).
@@ -225,6 +228,8 @@ pub enum Change {
     },
     /// Add a modlog line.
     Log(crate::moderation::NewModlogEntry),
+    /// Create, edit or cancel an event, or record an answer to one.
+    Event(crate::events::EventChange),
 }
 
 /// Which followers of a group receive an outbound activity, by what their software understands.
@@ -327,6 +332,10 @@ impl Store {
             for change in &work.changes {
                 match change {
                     Change::Follow { group_id, actor_id, activity_id, state } => {
+                        if *state == FollowState::Accepted {
+                            sqlx::query(crate::insight_rollup::RECORD_JOIN)
+                                .bind(group_id).bind(actor_id).bind(now).execute(&mut *tx).await?;
+                        }
                         sqlx::query(
                             "INSERT INTO follows (group_id, actor_id, follow_activity_id, state, created_at) \
                              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (group_id, actor_id) DO UPDATE \
@@ -357,10 +366,14 @@ impl Store {
                         .execute(&mut *tx).await?;
                     }
                     Change::Unfollow { group_id, actor_id } => {
+                        sqlx::query(crate::insight_rollup::RECORD_LEAVE)
+                            .bind(group_id).bind(actor_id).bind(now).execute(&mut *tx).await?;
                         sqlx::query("DELETE FROM follows WHERE group_id = $1 AND actor_id = $2")
                             .bind(group_id).bind(actor_id).execute(&mut *tx).await?;
                     }
                     Change::RemoveFollows { actor_id } => {
+                        sqlx::query(crate::insight_rollup::RECORD_LEAVES)
+                            .bind(actor_id).bind(now).execute(&mut *tx).await?;
                         sqlx::query("DELETE FROM follows WHERE actor_id = $1")
                             .bind(actor_id).execute(&mut *tx).await?;
                     }
@@ -449,26 +462,26 @@ impl Store {
                         .bind(&report.reported_ap_id).bind(&report.content).bind(&report.raw).bind(now).bind(case_id)
                         .execute(&mut *tx).await?;
                     }
-                    Change::AutomodReport { group_id, object_ap_id, note } => {
+                    Change::LocalReport { group_id, subject_ap_id, author, note } => {
                         sqlx::query(
                             "INSERT INTO report_cases (group_id, post_id, subject_ap_id, state, created_at) \
                              VALUES ($1, (SELECT id FROM posts WHERE ap_id = $2), $2, 'open', $3) \
                              ON CONFLICT (group_id, subject_ap_id) WHERE state = 'open' DO NOTHING",
                         )
-                        .bind(group_id).bind(object_ap_id).bind(now)
+                        .bind(group_id).bind(subject_ap_id).bind(now)
                         .execute(&mut *tx).await?;
                         sqlx::query(
                             "INSERT INTO case_notes (case_id, author, text, created_at) \
-                             SELECT id, 'automod', $3, $4 FROM report_cases \
+                             SELECT id, $5, $3, $4 FROM report_cases \
                              WHERE group_id = $1 AND subject_ap_id = $2 AND state = 'open'",
                         )
-                        .bind(group_id).bind(object_ap_id).bind(note).bind(now)
+                        .bind(group_id).bind(subject_ap_id).bind(note).bind(now).bind(author)
                         .execute(&mut *tx).await?;
                     }
                     Change::CloseCase { group_id, case_id, state, by, reason, rule_id } => {
                         sqlx::query(
                             "UPDATE report_cases SET state = $3, closed_at = $4, closed_by = $5, decision_reason = $6, \
-                             rule_id = $7 WHERE group_id = $1 AND id = $2 AND state = 'open'",
+                             rule_id = $7 WHERE group_id = $1 AND id = $2 AND state IN ('open', 'escalated')",
                         )
                         .bind(group_id).bind(case_id).bind(state).bind(now).bind(by).bind(reason).bind(rule_id)
                         .execute(&mut *tx).await?;
@@ -506,6 +519,8 @@ impl Store {
                         .bind(ban.group_id).bind(ban.actor_id).bind(&ban.reason).bind(ban.rule_id)
                         .bind(ban.expires_at).bind(&ban.banned_by).bind(now)
                         .execute(&mut *tx).await?;
+                        sqlx::query(crate::insight_rollup::RECORD_LEAVE)
+                            .bind(ban.group_id).bind(ban.actor_id).bind(now).execute(&mut *tx).await?;
                         sqlx::query("DELETE FROM follows WHERE group_id = $1 AND actor_id = $2")
                             .bind(ban.group_id).bind(ban.actor_id).execute(&mut *tx).await?;
                     }
@@ -515,6 +530,9 @@ impl Store {
                     }
                     Change::Log(entry) => {
                         crate::moderation::log_in_tx!(tx, entry, now);
+                    }
+                    Change::Event(change) => {
+                        crate::events::event_change_in_tx!(tx, change, now);
                     }
                     Change::WithdrawReport { ap_id, reporter_id } => {
                         sqlx::query(

@@ -31,7 +31,7 @@ const ACTORS: [&str; 3] = [
 ];
 
 /// Rows per table after `populate`, in `TABLES` order.
-const EXPECTED: [(&str, u64); 32] = [
+const EXPECTED: [(&str, u64); 40] = [
     ("local_keys", 1),
     ("groups", 2),
     ("actors", 3),
@@ -64,6 +64,14 @@ const EXPECTED: [(&str, u64); 32] = [
     ("case_notes", 1),
     ("automod_rules", 1),
     ("ignored_reporters", 1),
+    ("group_posts", 0),
+    ("group_poll_votes", 0),
+    ("group_events", 0),
+    ("event_participants", 0),
+    ("membership_events", 3),
+    ("insight_hours", 1),
+    ("insight_activity", 2),
+    ("insight_rollup", 1),
 ];
 
 async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
@@ -440,6 +448,10 @@ async fn populate(store: &Store) -> Fixture {
     store.add_case_note(case, "cli", "looking").await.unwrap();
     store
         .set_ignored_reporter(carol.id, ACTORS[2], true, "cli", "floods")
+        .await
+        .unwrap();
+    store
+        .refresh_insights(hearth_storage::now_ms())
         .await
         .unwrap();
     store

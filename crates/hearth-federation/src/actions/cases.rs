@@ -60,7 +60,8 @@ pub struct CaseDecision {
 }
 
 /// Closes open case `case_id` of `group` as `by`, taking the decision's actions in the same
-/// transaction. Nothing changes if any action cannot be taken.
+/// transaction; an escalated case can still be resolved or dismissed (by the instance's
+/// admins, typically). Nothing changes if any action cannot be taken.
 pub async fn decide_case(
     fed: &Federation,
     group: &Group,
@@ -72,10 +73,15 @@ pub async fn decide_case(
     let case = store
         .report_case(group.id, case_id)
         .await?
-        .filter(|c| c.state == "open")
+        .filter(|c| matches!(c.state.as_str(), "open" | "escalated"))
         .ok_or_else(|| {
             ActionError::Invalid(format!("{} has no open case {case_id}", group.name))
         })?;
+    if case.state == "escalated" && decision.state == CaseState::Escalated {
+        return Err(ActionError::Invalid(format!(
+            "case {case_id} is already escalated"
+        )));
+    }
     let reports = store.case_reports(case.id).await?;
     let post = match case.post_id {
         Some(id) => store.post_by_id(id).await?,
@@ -315,4 +321,56 @@ pub async fn forward_case(
     store.commit(&work).await?;
     fed.notify_work_queued();
     Ok(author.host)
+}
+
+/// Files a report made here by `by` (a staff member) about `subject` in `group`: a post (by
+/// object id, URL or row id) or a person (by actor id). It opens the case about it, or joins
+/// the open one, and reaches the group's remote moderators like any report. Returns the case.
+pub async fn file_report(
+    fed: &Federation,
+    group: &Group,
+    by: &str,
+    subject: &str,
+    reason: &str,
+) -> Result<ReportCase, ActionError> {
+    let store = fed.store();
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ActionError::Invalid(
+            "a report needs a reason: say what is wrong".into(),
+        ));
+    }
+    let (subject_ap_id, reported) = match super::group_post(fed, group, subject).await {
+        Ok(post) => (post.ap_id.clone(), Some(post.author_ap_id.clone())),
+        Err(ActionError::NoSuchPost(_)) => {
+            let person = store.actor_by_ap_id(subject.trim()).await?.ok_or_else(|| {
+                ActionError::NoSuchPerson(format!(
+                    "{subject} is neither a post in {} nor a person known here",
+                    group.name
+                ))
+            })?;
+            (person.ap_id, None)
+        }
+        Err(other) => return Err(other),
+    };
+    let outbound =
+        moderator_copies(fed, group, &subject_ap_id, reported.as_deref(), reason).await?;
+    let work = UnitOfWork {
+        received: None,
+        changes: vec![Change::LocalReport {
+            group_id: group.id,
+            subject_ap_id: subject_ap_id.clone(),
+            author: by.to_owned(),
+            note: format!("Reported: {reason}"),
+        }],
+        outbound,
+    };
+    store.commit(&work).await?;
+    fed.notify_work_queued();
+    store
+        .open_cases(group.id)
+        .await?
+        .into_iter()
+        .find(|c| c.subject_ap_id == subject_ap_id)
+        .ok_or_else(|| ActionError::Invalid("the case could not be opened".into()))
 }

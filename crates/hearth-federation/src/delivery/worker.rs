@@ -15,6 +15,7 @@ use super::backoff::{classify, retry_delay, Outcome};
 use crate::actors::Refresh;
 use crate::fetch::error_chain;
 use crate::keys::SigningKey;
+use crate::metrics::{self, DeliveryOutcome};
 use crate::net::check_peer_url;
 use crate::signatures::{digest_header, sign_post};
 use crate::vocab::ACTIVITY_JSON;
@@ -96,9 +97,14 @@ impl DeliveryWorker {
                 tokio::spawn(async move {
                     tokio::join!(
                         housekeeping(&fed, &owner),
-                        fed.refresh_due_subscriptions(&owner)
+                        fed.refresh_due_subscriptions(&owner),
+                        fed.send_event_reminders(&owner)
                     )
                 });
+            }
+            if crate::group_posts::take_due(now_ms()) {
+                let (fed, owner) = (self.fed.clone(), self.owner.clone());
+                tokio::spawn(async move { crate::group_posts::run_due(&fed, &owner).await });
             }
             let free = self.slots.available_permits();
             if free == 0 {
@@ -297,14 +303,17 @@ impl DeliveryWorker {
         match outcome {
             Outcome::Delivered => {
                 tracing::debug!(inbox = %job.inbox, "delivered");
+                metrics::delivery().attempted(DeliveryOutcome::Delivered);
                 store.delivery_succeeded(job, now).await
             }
             Outcome::Refused(reason) => {
                 tracing::info!(inbox = %job.inbox, %reason, "delivery refused; not retrying");
+                metrics::delivery().attempted(DeliveryOutcome::Refused);
                 store.delivery_failed(job, &reason, None).await
             }
             Outcome::Retry { error, retry_after } => {
                 let attempt = job.attempts + 1;
+                metrics::delivery().instance_failed(&job.host);
                 let failures = store
                     .record_instance_failure(&InstanceFailure {
                         host: &job.host,
@@ -316,12 +325,14 @@ impl DeliveryWorker {
                     .await?;
                 if attempt >= settings.max_attempts {
                     tracing::warn!(inbox = %job.inbox, %error, attempt, "delivery failed; giving up");
+                    metrics::delivery().attempted(DeliveryOutcome::Dead);
                     return store.delivery_failed(job, &error, None).await;
                 }
                 let delay = retry_delay(attempt, settings.retry_base, settings.retry_max)
                     .max(retry_after.unwrap_or_default().min(settings.retry_max));
                 tracing::info!(inbox = %job.inbox, %error, attempt, instance_failures = failures,
                     retry_in_s = delay.as_secs(), "delivery failed; will retry");
+                metrics::delivery().attempted(DeliveryOutcome::Retry);
                 store
                     .delivery_failed(job, &error, Some(now + delay.as_millis() as i64))
                     .await
@@ -331,8 +342,9 @@ impl DeliveryWorker {
 }
 
 /// Periodic upkeep, run by one process at a time: forget old dedupe marks and dead jobs,
-/// sweep expired bans (they stop applying at their expiry anyway), learn unknown instances'
-/// software, refresh stale actors.
+/// bring the insights rollups up to date (and send the weekly digests), sweep expired bans
+/// (they stop applying at their expiry anyway), learn unknown instances' software, refresh
+/// stale actors.
 async fn housekeeping(fed: &Federation, owner: &str) {
     let now = now_ms();
     let store = fed.store();
@@ -354,6 +366,10 @@ async fn housekeeping(fed: &Federation, owner: &str) {
     if let Err(err) = store.prune_dead_deliveries(now - KEEP_DEAD_MS).await {
         tracing::warn!(error = %err, "pruning dead deliveries failed");
     }
+    if let Err(err) = store.refresh_insights(now).await {
+        tracing::warn!(error = %err, "refreshing the insights rollups failed");
+    }
+    crate::digest::send_weekly_digests(fed, owner).await;
     match store.sweep_expired_bans(now).await {
         Ok(lifted) if !lifted.is_empty() => {
             tracing::info!(bans = lifted.len(), "expired bans lifted")

@@ -140,6 +140,10 @@ pub(super) async fn follow(
             }],
         });
     }
+    if matches!(decision, Decision::Accept) {
+        work.outbound
+            .extend(crate::group_posts::welcome(fed, &group, &inbound.actor));
+    }
     fed.learn_instance_soon(&inbound.actor.host, &inbound.actor.ap_id);
     let outcome = match decision {
         Decision::Accept => "now follows".to_owned(),

@@ -21,13 +21,19 @@ pub enum Permission {
     ManageMembers,
     /// Approve or reject posts held for review.
     ReviewPosts,
+    /// Create, edit and cancel the group's events; see who is going.
+    ManageEvents,
+    /// Post announcements and polls as the group; set its welcome message.
+    PostAsGroup,
 }
 
 impl Permission {
     fn least_role(self) -> Option<GroupRole> {
         match self {
             Permission::AdministerInstance => None,
-            Permission::ViewGroup => Some(GroupRole::Manager),
+            Permission::ViewGroup | Permission::ManageEvents | Permission::PostAsGroup => {
+                Some(GroupRole::Manager)
+            }
             Permission::ManageMembers | Permission::ReviewPosts => Some(GroupRole::Moderator),
             Permission::EditGroup | Permission::ManageStaff => Some(GroupRole::Owner),
         }
@@ -49,6 +55,8 @@ impl Permission {
             Permission::ReviewPosts => {
                 "only the group's moderators, owners and instance admins can review held posts"
             }
+            Permission::ManageEvents => "you are not on this group's staff",
+            Permission::PostAsGroup => "you are not on this group's staff",
         }
     }
 }

@@ -10,8 +10,8 @@ use hearth_federation::Urls;
 use hearth_storage::{JoinMode, PostingPolicy};
 
 use super::{
-    group_automod, group_edit, group_members, group_moderation, group_moderators, group_reports,
-    group_review,
+    group_automod, group_edit, group_events, group_members, group_moderation, group_moderators,
+    group_posts, group_reports, group_review,
 };
 use crate::config::Config;
 use crate::uploads::ImagePurpose;
@@ -145,12 +145,23 @@ pub enum GroupCommand {
     Mod(super::group_moderation::ModCommand),
     /// The group's moderation log, newest first (as a table, or CSV).
     Modlog(super::group_moderation::ModlogArgs),
-    /// Posts held for review (from silenced instances): list, approve, reject.
+    /// Posts held for review (silenced instances, automod, new members, pre-moderation): list, approve, reject.
     #[command(subcommand)]
     Review(super::group_review::ReviewCommand),
     /// Automod rules of a group, or of every group: list, add, remove.
     #[command(subcommand)]
     Automod(super::group_automod::AutomodCommand),
+    /// The group's events: create, list, show, edit, cancel, participants.
+    #[command(subcommand)]
+    Event(super::group_events::EventCommand),
+    /// Post an announcement as the group (to every follower), optionally pinned or scheduled.
+    Announce(super::group_posts::AnnounceArgs),
+    /// Post a poll as the group.
+    Poll(super::group_posts::PollArgs),
+    /// A poll's results.
+    PollResults(super::group_posts::PollResultsArgs),
+    /// Show or change the message new members are sent.
+    Welcome(super::group_posts::WelcomeArgs),
     /// Withdraw an invitation.
     Uninvite {
         /// The group's name.
@@ -263,8 +274,23 @@ pub async fn run(config: Config, command: GroupCommand) -> anyhow::Result<()> {
             group_review::run(&federation(&config, &store).await?, command).await
         }
         GroupCommand::Automod(command) => group_automod::run(&store, command).await,
+        GroupCommand::Event(command) => {
+            group_events::run(&federation(&config, &store).await?, command).await
+        }
         GroupCommand::Invite { name, actor } => {
             group_members::invite(&store, &name, &actor, true).await
+        }
+        GroupCommand::Announce(args) => {
+            group_posts::announce(&federation(&config, &store).await?, args).await
+        }
+        GroupCommand::Poll(args) => {
+            group_posts::poll(&federation(&config, &store).await?, args).await
+        }
+        GroupCommand::PollResults(args) => {
+            group_posts::poll_results(&federation(&config, &store).await?, args).await
+        }
+        GroupCommand::Welcome(args) => {
+            group_posts::welcome(&federation(&config, &store).await?, args).await
         }
         GroupCommand::Uninvite { name, actor } => {
             group_members::invite(&store, &name, &actor, false).await

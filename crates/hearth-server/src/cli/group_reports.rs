@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::{ArgGroup, Args, Subcommand};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use hearth_federation::actions::cases::{
-    decide_case, forward_case, BanSpec, CaseDecision, CaseState,
+    decide_case, file_report, forward_case, BanSpec, CaseDecision, CaseState,
 };
 use hearth_federation::html::to_text;
 use hearth_federation::Federation;
@@ -25,6 +25,17 @@ const EXCERPT_CHARS: usize = 80;
 /// `hearth group case …`.
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
+    /// File a report here about a post or person of the group: it opens the case about it
+    /// (or joins the open one), and the group's moderators on other servers receive it.
+    Open {
+        /// The group's name.
+        name: String,
+        /// The post (object id, URL or row id) or the person (actor id).
+        subject: String,
+        /// What is wrong.
+        #[arg(long)]
+        reason: String,
+    },
     /// Show a case: the reported post, its author's recent posts in the group, every report
     /// and the staff's notes.
     Show(CaseArgs),
@@ -145,6 +156,18 @@ pub async fn reports(store: &Store, name: &str) -> anyhow::Result<()> {
 pub async fn case(fed: &Federation, command: CaseCommand) -> anyhow::Result<()> {
     let store = fed.store();
     match command {
+        CaseCommand::Open {
+            name,
+            subject,
+            reason,
+        } => {
+            let group = find(store, &name).await?;
+            let case = file_report(fed, &group, &operator(), &subject, &reason).await?;
+            println!(
+                "Reported in case {} (see: hearth group case show {} {}).",
+                case.id, group.name, case.id
+            );
+        }
         CaseCommand::Show(args) => {
             let group = find(store, &args.name).await?;
             let file = CaseFile::load(store, &group, args.id).await?;
@@ -207,7 +230,7 @@ async fn close(
 ) -> anyhow::Result<()> {
     let group = find(fed.store(), &args.case.name).await?;
     let case = find_case(fed.store(), &group, args.case.id).await?;
-    if case.state != "open" {
+    if !matches!(case.state.as_str(), "open" | "escalated") {
         bail!(
             "{} has no open case {}: it was {} already",
             group.name,

@@ -6,11 +6,14 @@ pub mod federation;
 pub mod group;
 pub mod group_automod;
 pub mod group_edit;
+pub mod group_events;
 pub mod group_members;
 pub mod group_moderation;
 pub mod group_moderators;
+pub mod group_posts;
 pub mod group_reports;
 pub mod group_review;
+pub mod insights;
 pub mod migrate;
 pub mod serve;
 

@@ -7,6 +7,7 @@ use hearth_federation::Federation;
 
 use crate::config::Config;
 use crate::http;
+use crate::metrics::{routes, Exposure};
 
 /// Options of `hearth serve`.
 #[derive(Args, Debug, Default)]
@@ -50,16 +51,49 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             ", HTTP only"
         }
     );
-    let app = http::router(http::AppState::new(fed.clone(), &config)?);
+    let state = http::AppState::new(fed.clone(), &config)?;
+    let metrics_server = serve_metrics(&state).await?;
+    let app = http::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     if let Some(worker) = worker {
         worker.shutdown().await;
     }
     fed.store().close().await;
     Ok(())
+}
+
+/// Says where `/metrics` is served and, for a listener of its own, starts it.
+async fn serve_metrics(
+    state: &http::AppState,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    match state.metrics.exposure() {
+        Exposure::Off => {
+            tracing::info!("metrics are off: set metrics_token or metrics_bind to serve /metrics");
+            Ok(None)
+        }
+        Exposure::Public => {
+            tracing::info!("metrics at /metrics on the public listener, token required");
+            Ok(None)
+        }
+        Exposure::Separate(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+            tracing::info!("metrics at http://{addr}/metrics");
+            let app = routes::listener_router(state.clone());
+            Ok(Some(tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, app).await {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            })))
+        }
+    }
 }
 
 /// Runs delivery workers only, until Ctrl-C or SIGTERM.
@@ -71,7 +105,16 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
         fed.store().backend()
     );
     let worker = DeliveryWorker::spawn(fed.clone());
+    // A worker has no public listener: it serves its metrics on `metrics_bind` only.
+    let state = http::AppState::new(fed.clone(), &config)?;
+    let metrics_server = match state.metrics.exposure() {
+        Exposure::Separate(_) => serve_metrics(&state).await?,
+        Exposure::Off | Exposure::Public => None,
+    };
     shutdown_signal().await;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     worker.shutdown().await;
     fed.store().close().await;
     Ok(())

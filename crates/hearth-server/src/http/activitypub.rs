@@ -12,6 +12,8 @@ use hearth_storage::Group;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::metrics::inbox::InboxOutcome;
+
 use super::error::ApiError;
 use super::negotiate::{activity_json, json_with_type, wants_html};
 use super::{pages, AppState};
@@ -150,7 +152,18 @@ pub async fn featured(
     let group = find_group(&state, &name).await?;
     let id = state.fed.urls().group_featured(&group.name).to_string();
     let pinned = state.fed.store().pinned_posts(group.id).await?;
-    let items: Vec<&str> = pinned.iter().map(|p| p.ap_id.as_str()).collect();
+    let own = state.fed.store().pinned_group_posts(group.id).await?;
+    let own_ids: Vec<String> = own
+        .iter()
+        .map(|p| {
+            hearth_federation::group_posts::document::object_id(state.fed.urls(), &group, p.id)
+        })
+        .collect();
+    let items: Vec<&str> = own_ids
+        .iter()
+        .map(String::as_str)
+        .chain(pinned.iter().map(|p| p.ap_id.as_str()))
+        .collect();
     let mut doc = ordered_collection(&id, items.len() as i64, None);
     doc["orderedItems"] = json!(items);
     Ok(activity_json(&doc))
@@ -181,6 +194,13 @@ pub async fn instance_outbox(State(state): State<AppState>) -> Response {
 /// The body of an inbox POST; over the limit is a 413 in the JSON error shape.
 type InboxBody = Result<Bytes, BytesRejection>;
 
+/// Answers an inbox POST whose body could not be read, and counts it as refused.
+fn unreadable_body(state: &AppState, error: ApiError) -> Response {
+    let response = error.into_response();
+    state.metrics.inbox.unreadable(response.status().as_u16());
+    response
+}
+
 fn body_or_error(body: InboxBody) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         let status = rejection.status();
@@ -203,7 +223,7 @@ pub async fn shared_inbox(
 ) -> Response {
     match body_or_error(body) {
         Ok(body) => receive(&state, None, &method, &uri, &headers, &body).await,
-        Err(error) => error.into_response(),
+        Err(error) => unreadable_body(&state, error),
     }
 }
 
@@ -218,7 +238,7 @@ pub async fn group_inbox(
 ) -> Response {
     match body_or_error(body) {
         Ok(body) => receive(&state, Some(&name), &method, &uri, &headers, &body).await,
-        Err(error) => error.into_response(),
+        Err(error) => unreadable_body(&state, error),
     }
 }
 
@@ -230,6 +250,7 @@ async fn receive(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
+    let started = std::time::Instant::now();
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/inbox");
     let request = InboxRequest {
         method: method.as_str(),
@@ -240,11 +261,14 @@ async fn receive(
     };
     match state.fed.receive(request).await {
         Ok(accepted) => {
-            let (status, detail) = match &accepted {
-                Accepted::Processed(detail) => ("accepted", detail.as_str()),
-                Accepted::Duplicate => ("duplicate", "already processed"),
-                Accepted::Ignored(detail) => ("ignored", detail.as_str()),
+            let (status, detail, outcome) = match &accepted {
+                Accepted::Processed(detail) => {
+                    ("accepted", detail.as_str(), InboxOutcome::Accepted)
+                }
+                Accepted::Duplicate => ("duplicate", "already processed", InboxOutcome::Duplicate),
+                Accepted::Ignored(detail) => ("ignored", detail.as_str(), InboxOutcome::Ignored),
             };
+            state.metrics.inbox.record(body, outcome, started.elapsed());
             tracing::info!(inbox = path_and_query, status, detail, "inbox");
             json_with_type(
                 StatusCode::ACCEPTED,
@@ -255,6 +279,8 @@ async fn receive(
         Err(rejection) => {
             tracing::info!(inbox = path_and_query, status = rejection.status, reason = %rejection.reason, "inbox refused");
             let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let outcome = InboxOutcome::Refused(status.as_u16());
+            state.metrics.inbox.record(body, outcome, started.elapsed());
             let code = match rejection.status {
                 400 => "bad_request",
                 401 => "unauthorized",

@@ -6,6 +6,9 @@ mod api;
 pub mod auth;
 mod discovery;
 mod error;
+mod event_calendar;
+mod events;
+mod group_posts;
 mod modlog_pages;
 mod negotiate;
 mod pages;
@@ -21,6 +24,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::accounts::Accounts;
 use crate::config::Config;
+use crate::metrics::Metrics;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -35,6 +39,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Largest image upload, in bytes.
     pub upload_max_bytes: usize,
+    /// Prometheus metrics, and who may read them.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -46,6 +52,7 @@ impl AppState {
             pages: Arc::new(pages::Pages::new()),
             node_name: config.node_name.as_str().into(),
             upload_max_bytes: config.upload_max_bytes,
+            metrics: Arc::new(Metrics::new(config)?),
         })
     }
 }
@@ -75,7 +82,9 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{name}/followers", get(activitypub::followers))
         .route("/groups/{name}/featured", get(activitypub::featured))
         .route("/groups/{name}/moderators", get(activitypub::moderators))
+        .route("/groups/{name}/posts/{id}", get(group_posts::post))
         .merge(inboxes)
+        .merge(events::routes())
         .merge(api::routes(state.upload_max_bytes))
         .merge(admin::routes())
         // Pages.
@@ -87,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{id}", get(pages::media))
         .route("/static/hearth.css", get(pages::stylesheet))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::metrics::routes::public_routes(&state))
         .fallback(pages::not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

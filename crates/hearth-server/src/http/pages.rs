@@ -35,6 +35,8 @@ impl Pages {
             ("error.html", include_str!("../../templates/error.html")),
             ("about.html", include_str!("../../templates/about.html")),
             ("modlog.html", include_str!("../../templates/modlog.html")),
+            ("events.html", include_str!("../../templates/events.html")),
+            ("event.html", include_str!("../../templates/event.html")),
         ]
         .into_iter()
         .chain(super::admin::TEMPLATES.iter().copied())
@@ -308,11 +310,12 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         }
         Err(err) => return unavailable(state, err),
     };
-    let (members, threads, rules, staff) = match tokio::try_join!(
+    let (members, threads, rules, staff, group_posts) = match tokio::try_join!(
         store.count_followers(group.id),
         store.recent_threads(group.id, RECENT_THREADS),
         store.group_rules(group.id),
         store.group_staff(group.id),
+        super::group_posts::on_page(state, &group),
     ) {
         Ok(found) => found,
         Err(err) => return unavailable(state, err),
@@ -386,6 +389,7 @@ pub async fn group_page(state: &AppState, name: &str) -> Response {
         rules,
         staff,
         threads,
+        group_posts,
     };
     let mut response = state.pages.render(state, "group.html", ctx);
     // The same URL is the group's ActivityPub actor for other clients.

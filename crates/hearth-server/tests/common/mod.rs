@@ -312,6 +312,26 @@ impl Hearth {
         );
     }
 
+    /// Creates an instance admin (through the command line) and logs it in to the API;
+    /// returns its bearer token.
+    pub async fn admin_token(&self, name: &str, password: &str) -> String {
+        self.create_account(name, password, true);
+        let body: Value = self
+            .client
+            .post(self.url("/api/v1/tokens"))
+            .json(&serde_json::json!({"username": name, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in {body}"))
+            .to_owned()
+    }
+
     /// Creates a group through the command line.
     pub fn create_group(&self, name: &str, extra: &[&str]) {
         let mut args = vec!["group", "create", name];

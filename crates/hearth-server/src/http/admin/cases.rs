@@ -227,7 +227,7 @@ pub(super) async fn page(
         section => "cases",
         case => context! {
             id => case.id,
-            open => case.state == "open",
+            open => matches!(case.state.as_str(), "open" | "escalated"),
             state => case.state.clone(),
             opened => when(case.created_at),
             active_reports => case.active_reports,

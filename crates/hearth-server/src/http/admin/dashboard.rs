@@ -1,5 +1,5 @@
 //! `GET /admin`: the groups a staff member looks after, with what waits for them (join
-//! requests, held posts).
+//! requests, held posts), and for admins the report cases escalated to them.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -59,5 +59,30 @@ pub(super) async fn show(State(state): State<AppState>, who: PageStaff, flash: F
             archived => group.archived_at.is_some(),
         }));
     }
-    cx.page("admin/dashboard.html", flash.notice(), context! { groups })
+    // Cases the groups' moderators handed to the instance's admins.
+    let escalated: Vec<Value> = if staff.is_admin() {
+        match store.escalated_cases().await {
+            Ok(cases) => cases
+                .into_iter()
+                .map(|c| {
+                    Value::from_serialize(context! {
+                        url => group_path(&c.group_name, &format!("/cases/{}", c.id)),
+                        id => c.id,
+                        group => c.group_title,
+                        subject => c.subject_ap_id,
+                        by => c.closed_by,
+                        reason => c.decision_reason,
+                    })
+                })
+                .collect(),
+            Err(err) => return cx.unavailable(err),
+        }
+    } else {
+        Vec::new()
+    };
+    cx.page(
+        "admin/dashboard.html",
+        flash.notice(),
+        context! { groups, escalated },
+    )
 }

@@ -15,11 +15,13 @@ mod bans;
 mod case_forms;
 mod cases;
 mod dashboard;
+mod events;
 mod federation;
 mod forms;
 mod groups;
 mod health;
 mod held;
+mod insights;
 mod invites;
 mod login;
 mod members;
@@ -86,6 +88,10 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/admin/invites.html"),
     ),
     (
+        "admin/events.html",
+        include_str!("../../../templates/admin/events.html"),
+    ),
+    (
         "admin/account.html",
         include_str!("../../../templates/admin/account.html"),
     ),
@@ -124,6 +130,14 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     (
         "admin/federation_log.html",
         include_str!("../../../templates/admin/federation_log.html"),
+    ),
+    (
+        "admin/insights.html",
+        include_str!("../../../templates/admin/insights.html"),
+    ),
+    (
+        "admin/digest.html",
+        include_str!("../../../templates/admin/digest.html"),
     ),
 ];
 
@@ -174,6 +188,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/groups/{name}/invites/withdraw",
             get(to_group).post(invites::withdraw),
         )
+        .route(
+            "/admin/groups/{name}/events",
+            get(events::show).post(events::create),
+        )
         .route("/admin/groups/{name}/held", get(held::show))
         .route(
             "/admin/groups/{name}/held/decide",
@@ -185,6 +203,19 @@ pub fn routes() -> Router<AppState> {
             get(to_bans).post(bans::lift),
         )
         .route("/admin/groups/{name}/notes", get(to_bans).post(bans::note))
+        .route("/admin/groups/{name}/insights", get(insights::group_page))
+        .route(
+            "/admin/groups/{name}/insights.json",
+            get(insights::group_json),
+        )
+        .route(
+            "/admin/groups/{name}/insights/{chart}",
+            get(insights::group_csv),
+        )
+        .route("/admin/groups/{name}/digest", get(insights::digest))
+        .route("/admin/insights", get(insights::instance_page))
+        .route("/admin/insights.json", get(insights::instance_json))
+        .route("/admin/insights/{chart}", get(insights::instance_csv))
         .route("/admin/groups/{name}/cases", get(cases::list))
         .route("/admin/groups/{name}/cases/{id}", get(cases::show))
         .route(

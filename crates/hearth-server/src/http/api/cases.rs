@@ -322,7 +322,7 @@ pub async fn decide_case(
     let group = group_for(&state, &staff, &name, Permission::ReviewPosts).await?;
     let store = state.fed.store();
     let case = case_of(store, &group, id).await?;
-    if case.state != "open" {
+    if !matches!(case.state.as_str(), "open" | "escalated") {
         let message = format!("case {id} was {} already", case.state);
         return Err(ApiError::new(StatusCode::CONFLICT, "closed", message));
     }
@@ -433,4 +433,35 @@ pub async fn forward_case(
     let by = format!("staff:{}", staff.account.username);
     let host = cases::forward_case(&state.fed, &group, case.id, &by).await?;
     Ok(Json(ForwardedView { forwarded_to: host }))
+}
+
+/// A report filed here by staff.
+#[derive(Deserialize, ToSchema)]
+pub struct NewReportBody {
+    /// The post (object id, URL or row id) or person (actor id) reported.
+    pub subject: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// File a report about a post or person of the group: it opens the case about it (or joins
+/// the open one) and reaches the group's moderators on other servers.
+#[utoipa::path(post, path = "/api/v1/groups/{name}/reports", tag = "moderation",
+    request_body = NewReportBody,
+    params(("name" = String, Path, description = "The group's name")),
+    responses((status = 201, body = CaseView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn file_report(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(name): Path<String>,
+    Body(body): Body<NewReportBody>,
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    let group = group_for(&state, &staff, &name, Permission::ViewGroup).await?;
+    let by = format!("staff:{}", staff.account.username);
+    let case = cases::file_report(&state.fed, &group, &by, &body.subject, &body.reason).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(state.fed.store(), case).await?),
+    ))
 }

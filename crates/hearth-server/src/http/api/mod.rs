@@ -7,9 +7,12 @@
 mod accounts;
 mod automod;
 mod cases;
+mod events;
 mod extract;
 mod federation;
+mod group_posts;
 mod groups;
+mod insights;
 mod members;
 mod moderation;
 mod moderators;
@@ -47,6 +50,7 @@ use super::AppState;
         (name = "staff", description = "Who runs each group"),
         (name = "moderation", description = "Reports, actions on posts and people, bans, notes and the modlog"),
         (name = "federation", description = "Which instances this one federates with (instance admins)"),
+        (name = "insights", description = "Community insights: growth, activity, retention, moderation speed"),
     )
 )]
 struct ApiDoc;
@@ -88,6 +92,13 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         .routes(routes!(groups::get_rules, groups::put_rules))
         .routes(routes!(groups::put_icon))
         .routes(routes!(groups::put_banner))
+        .routes(routes!(
+            group_posts::list_announcements,
+            group_posts::post_announcement
+        ))
+        .routes(routes!(group_posts::list_polls, group_posts::post_poll))
+        .routes(routes!(group_posts::get_poll))
+        .routes(routes!(group_posts::get_welcome, group_posts::put_welcome))
         .routes(routes!(automod::list_rules, automod::add_rule))
         .routes(routes!(automod::remove_rule))
         .routes(routes!(members::list_members))
@@ -106,6 +117,7 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         .routes(routes!(cases::add_case_note))
         .routes(routes!(cases::assign_case))
         .routes(routes!(cases::forward_case))
+        .routes(routes!(cases::file_report))
         .routes(routes!(moderation::take_action))
         .routes(routes!(moderation::list_bans))
         .routes(routes!(
@@ -114,6 +126,8 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         ))
         .routes(routes!(modlog::group_modlog))
         .routes(routes!(modlog::group_modlog_csv))
+        .routes(routes!(insights::group_insights))
+        .routes(routes!(insights::instance_insights))
         .routes(routes!(federation::list_domains))
         .routes(routes!(federation::put_domain, federation::delete_domain))
         .routes(routes!(federation::get_mode, federation::put_mode))
@@ -127,6 +141,11 @@ pub fn routes(upload_max_bytes: usize) -> Router<AppState> {
         .routes(routes!(subscriptions::refresh))
         .routes(routes!(subscriptions::activate))
         .routes(routes!(subscriptions::unsubscribe))
+        .routes(routes!(events::list_events, events::create))
+        .routes(routes!(events::get_event, events::update_event))
+        .routes(routes!(events::cancel))
+        .routes(routes!(events::participants))
+        .routes(routes!(events::decide))
         .routes(routes!(staff::list_staff))
         .routes(routes!(staff::appoint, staff::dismiss))
         .routes(routes!(

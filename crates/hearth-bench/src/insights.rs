@@ -1,0 +1,235 @@
+//! `hearth-bench --insights`: how long the community insights take to read on a big group.
+//! Fills a fresh database (SQLite or PostgreSQL) with one group of M members on 500 instances,
+//! P posts over 90 days (one thread in ten, the rest replies) and a reaction on every third
+//! post, using set-based inserts; then times the first rollup (the backfill), an incremental
+//! rollup with nothing new, and R reads of the insights report for 30 and 90 days: the same
+//! store queries, in the same order, as the insights page and API make.
+
+use std::time::{Duration, Instant};
+
+use hearth_storage::{now_ms, InsightRange, InsightScope, Store, StoreOptions};
+
+use crate::hearth_process::Database;
+use crate::stats::{quantile, sorted_ms};
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// Days the generated activity spans.
+const SPAN_DAYS: i64 = 90;
+
+/// What to generate and how often to read.
+pub struct InsightsConfig {
+    /// Members of the group.
+    pub members: i64,
+    /// Posts (threads and replies).
+    pub posts: i64,
+    /// Timed reads per range.
+    pub rounds: usize,
+}
+
+/// A plain connection pool for the bulk inserts (the store has no raw SQL).
+enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Raw {
+    async fn connect(url: &str, database: Database) -> anyhow::Result<Raw> {
+        Ok(match database {
+            Database::Sqlite => Raw::Sqlite(sqlx::SqlitePool::connect(url).await?),
+            Database::Postgres => Raw::Postgres(sqlx::PgPool::connect(url).await?),
+        })
+    }
+
+    /// Runs `sql` with `binds` as `$1`, `$2`…
+    async fn execute(&self, sql: &str, binds: &[i64]) -> anyhow::Result<()> {
+        match self {
+            Raw::Sqlite(pool) => {
+                let mut query = sqlx::query(sql);
+                for b in binds {
+                    query = query.bind(*b);
+                }
+                query.execute(pool).await?;
+            }
+            Raw::Postgres(pool) => {
+                let mut query = sqlx::query(sql);
+                for b in binds {
+                    query = query.bind(*b);
+                }
+                query.execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `sql` and returns the number it yields.
+    async fn scalar(&self, sql: &str, binds: &[i64]) -> anyhow::Result<i64> {
+        Ok(match self {
+            Raw::Sqlite(pool) => {
+                let mut query = sqlx::query_scalar(sql);
+                for b in binds {
+                    query = query.bind(*b);
+                }
+                query.fetch_one(pool).await?
+            }
+            Raw::Postgres(pool) => {
+                let mut query = sqlx::query_scalar(sql);
+                for b in binds {
+                    query = query.bind(*b);
+                }
+                query.fetch_one(pool).await?
+            }
+        })
+    }
+}
+
+/// Numbers 1..=N as rows `n(i)`, in both SQL dialects.
+const NUMBERS: &str =
+    "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1)";
+
+async fn fill(raw: &Raw, config: &InsightsConfig, now: i64) -> anyhow::Result<i64> {
+    let start = now - SPAN_DAYS * DAY_MS;
+    let group = raw
+        .scalar(
+            "INSERT INTO groups (name, title, public_key_pem, private_key_pem, created_at, updated_at) \
+             VALUES ('bench', 'Bench', '', '', $1, $1) RETURNING id",
+            &[start],
+        )
+        .await?;
+    let steps: [(&str, String, Vec<i64>); 5] = [
+        ("actors", format!(
+            "{NUMBERS} INSERT INTO actors (ap_id, kind, host, preferred_username, inbox, public_key_id, \
+             public_key_pem, raw, fetched_at) SELECT 'https://h' || (i % 500) || '.example/u/' || i, 'Person', \
+             'h' || (i % 500) || '.example', 'u' || i, 'https://h' || (i % 500) || '.example/inbox', \
+             'https://h' || (i % 500) || '.example/u/' || i || '#key', '', '{{}}', $2 FROM n"
+        ), vec![config.members, now]),
+        ("follows", "INSERT INTO follows (group_id, actor_id, follow_activity_id, state, created_at) \
+             SELECT $1, id, 'https://bench/follow/' || id, 'accepted', $2 + (id % $3) * $4 FROM actors"
+            .to_owned(), vec![group, start, SPAN_DAYS, DAY_MS]),
+        ("membership events", "INSERT INTO membership_events (group_id, actor_id, kind, at) \
+             SELECT group_id, actor_id, 'join', created_at FROM follows WHERE group_id = $1"
+            .to_owned(), vec![group]),
+        ("posts", format!(
+            "{NUMBERS} INSERT INTO posts (ap_id, group_id, author_id, kind, in_reply_to, thread_id, title, content, \
+             raw, published, reply_count, last_activity_at, created_at) \
+             SELECT 'https://bench/p/' || i, $2, 1 + (i * 7919) % $3, 'Note', \
+             CASE WHEN i % 10 = 1 THEN NULL ELSE 'https://bench/p/' || (i - (i - 1) % 10) END, \
+             i - (i - 1) % 10, CASE WHEN i % 10 = 1 THEN 'Thread ' || i ELSE NULL END, 'text', '{{}}', \
+             $4 + i * $5, CASE WHEN i % 10 = 1 THEN 9 ELSE 0 END, $4 + i * $5, $4 + i * $5 FROM n"
+        ), vec![config.posts, group, config.members, start, SPAN_DAYS * DAY_MS / config.posts.max(1)]),
+        ("reactions", "INSERT INTO reactions (activity_ap_id, post_id, actor_id, kind, created_at) \
+             SELECT 'https://bench/like/' || id, id, 1 + (id * 31) % $1, 'Like', created_at FROM posts \
+             WHERE id % 3 = 0".to_owned(), vec![config.members]),
+    ];
+    for (what, sql, binds) in steps {
+        let began = Instant::now();
+        raw.execute(&sql, &binds).await?;
+        println!("  filled {what} in {:.1} s", began.elapsed().as_secs_f64());
+    }
+    Ok(group)
+}
+
+/// The insights report's store reads for `range`, as the page and API make them.
+async fn read_report(
+    store: &Store,
+    scope: InsightScope,
+    range: InsightRange,
+    today: i64,
+) -> anyhow::Result<()> {
+    let now = now_ms();
+    let days = store.insight_days(scope, range).await?;
+    store.insight_totals(scope, range, &days).await?;
+    if let Some(before) = range.previous(today) {
+        let days = store.insight_days(scope, before).await?;
+        store.insight_totals(scope, before, &days).await?;
+    }
+    store.insight_active_windows(scope, range.to_day).await?;
+    store.insight_cohorts(scope, range, today).await?;
+    store.insight_top_threads(scope, range, false, 10).await?;
+    store.insight_top_threads(scope, range, true, 10).await?;
+    store.insight_unanswered(scope, range, 24, now, 20).await?;
+    store.insight_hours_of_day(scope, range).await?;
+    store.insight_instances(scope, range).await?;
+    store.insight_moderation(scope, range).await?;
+    store.insight_delivery(scope, now, 50).await?;
+    Ok(())
+}
+
+fn print_times(label: &str, times: &[Duration]) {
+    let ms = sorted_ms(times);
+    println!(
+        "  {label}: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} reads)",
+        quantile(&ms, 0.5),
+        quantile(&ms, 0.99),
+        quantile(&ms, 1.0),
+        ms.len()
+    );
+}
+
+/// Runs the insights benchmark on `database`.
+pub async fn run(
+    database: Database,
+    postgres_url: &str,
+    config: InsightsConfig,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (url, postgres) = match database {
+        Database::Sqlite => (
+            format!("sqlite:{}", dir.path().join("insights.db").display()),
+            None,
+        ),
+        Database::Postgres => {
+            let name = format!("hearth_bench_{}", uuid::Uuid::new_v4().simple());
+            hearth_storage::admin::create_postgres_database(postgres_url, &name).await?;
+            let mut url = url::Url::parse(postgres_url)?;
+            url.set_path(&format!("/{name}"));
+            (url.to_string(), Some(name))
+        }
+    };
+    let outcome = measure(&url, database, &config).await;
+    if let Some(name) = postgres {
+        hearth_storage::admin::drop_postgres_database(postgres_url, &name).await?;
+    }
+    outcome
+}
+
+async fn measure(url: &str, database: Database, config: &InsightsConfig) -> anyhow::Result<()> {
+    let store = Store::connect(url, &StoreOptions::default()).await?;
+    store.migrate().await?;
+    println!(
+        "insights on {database:?}: {} members, {} posts over {SPAN_DAYS} days",
+        config.members, config.posts
+    );
+    let now = now_ms();
+    let raw = Raw::connect(url, database).await?;
+    let group = fill(&raw, config, now).await?;
+    match raw {
+        Raw::Sqlite(pool) => pool.close().await,
+        Raw::Postgres(pool) => pool.close().await,
+    }
+    let began = Instant::now();
+    store.refresh_insights(now_ms()).await?;
+    println!(
+        "  first rollup (backfill): {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+    let began = Instant::now();
+    store.refresh_insights(now_ms()).await?;
+    println!(
+        "  incremental rollup, nothing new: {:.1} ms",
+        began.elapsed().as_secs_f64() * 1e3
+    );
+    let today = now.div_euclid(DAY_MS);
+    for days in [30, 90] {
+        let range = InsightRange::last_days(days, today).map_err(anyhow::Error::msg)?;
+        let mut times = Vec::with_capacity(config.rounds);
+        for _ in 0..config.rounds {
+            let began = Instant::now();
+            read_report(&store, InsightScope::Group(group), range, today).await?;
+            times.push(began.elapsed());
+        }
+        print_times(&format!("report, {days} days"), &times);
+    }
+    store.close().await;
+    Ok(())
+}
