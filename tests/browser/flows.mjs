@@ -381,6 +381,14 @@ async function moderate(page) {
   await expectVisible(log.getByText('Selling, not hiking').first(), 'the reason in the modlog');
   await expectVisible(log.getByText(RULES[1].name).first(), 'the rule in the modlog');
   await screenshot(page, 'public-modlog');
+
+  step('the group\'s insights: numbers, charts and their tables');
+  await page.goto(`${BASE_URL}/admin/groups/${GROUP}/insights`);
+  await expectVisible(page.getByRole('heading', { name: /^Insights from/ }), 'the Insights heading');
+  await expectVisible(page.locator('svg.chart').first(), 'a chart');
+  check((await page.locator('section.insight').count()) >= 5, 'fewer than 5 insight sections');
+  await screenshot(page, 'insights');
+  await page.screenshot({ path: join(SCREENSHOTS, 'insights-top.png') });
 }
 
 const steps = { setup, approve, moderate };

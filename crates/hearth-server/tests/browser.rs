@@ -267,6 +267,8 @@ async fn staff_and_public_pages_in_a_real_browser() {
         "object": [alice, note],
     });
     deliver_expect(&reporter_peer, &reporter, &hearth.url("/inbox"), &flag, 202).await;
+    let (ok, out) = hearth.cli(&["insights", "hikers", "--refresh"]);
+    assert!(ok, "hearth insights --refresh failed: {out}");
     node(
         &hearth,
         "flows.mjs",
