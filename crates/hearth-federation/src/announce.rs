@@ -97,8 +97,9 @@ pub(crate) fn boost(urls: &Urls, group: &Group, object_id: &str, author: &str) -
     )
 }
 
-/// `Undo` of a boost, when the post is deleted.
-pub(crate) fn undo_boost(urls: &Urls, group: &Group, object_id: &str) -> Outgoing {
+/// `Undo` of the group's boost of a thread, for microblog followers (and those on unknown
+/// software), when the thread is deleted or removed.
+pub(crate) fn unboost(urls: &Urls, group: &Group, object_id: &str) -> NewOutbound {
     let followers = urls.group_followers(&group.name).to_string();
     let group_id = urls.group(&group.name).to_string();
     let inner = serde_json::json!({
@@ -107,7 +108,7 @@ pub(crate) fn undo_boost(urls: &Urls, group: &Group, object_id: &str) -> Outgoin
         "actor": group_id,
         "object": object_id,
     });
-    wrap(
+    let undo = wrap(
         urls.new_activity().to_string(),
         "Undo",
         group,
@@ -115,7 +116,37 @@ pub(crate) fn undo_boost(urls: &Urls, group: &Group, object_id: &str) -> Outgoin
         vec![PUBLIC],
         vec![&followers],
         &inner,
-    )
+    );
+    NewOutbound {
+        ap_id: undo.id,
+        group_id: Some(group.id),
+        kind: "Undo(Announce)".into(),
+        public: true,
+        body: undo.body,
+        recipients: vec![Recipients::Followers {
+            group_id: group.id,
+            flavor: FollowerFlavor::Microblog,
+        }],
+    }
+}
+
+/// The group's `Announce` of `activity` (received as `raw`, embedded byte for byte) to
+/// followers that understand it, labelled `Delete`, `Undo(Lock)`… in the outbound queue.
+pub(crate) fn announce_received(
+    urls: &Urls,
+    group: &Group,
+    activity: &Value,
+    raw: &str,
+) -> NewOutbound {
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("Activity");
+    let label = match activity.pointer("/object/type").and_then(Value::as_str) {
+        Some(undone) if kind == "Undo" => format!("Undo({undone})"),
+        _ => kind.to_owned(),
+    };
+    announce_to_threaded(group, announce_activity(urls, group, raw), &label)
 }
 
 /// `Accept` or `Reject` of a follow request.

@@ -9,7 +9,6 @@ use serde_json::json;
 use url::Url;
 
 use crate::actors::{ActorError, Refresh};
-use crate::urls::authority;
 use crate::vocab::documents::format_time;
 use crate::vocab::PUBLIC;
 use crate::Federation;
@@ -75,10 +74,6 @@ fn outbound(
     (id, body): (String, String),
     actor: &hearth_storage::Actor,
 ) -> NewOutbound {
-    let inbox = actor.delivery_inbox().to_owned();
-    let host = Url::parse(&inbox)
-        .map(|u| authority(&u))
-        .unwrap_or_else(|_| actor.host.clone());
     NewOutbound {
         ap_id: id,
         group_id: Some(group.id),
@@ -90,7 +85,7 @@ fn outbound(
                 group_id: group.id,
                 flavor: FollowerFlavor::All,
             },
-            Recipients::Inbox { inbox, host },
+            crate::notices::shared_inbox_of(actor),
         ],
     }
 }

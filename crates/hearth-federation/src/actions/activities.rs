@@ -7,7 +7,7 @@ use hearth_storage::{FollowerFlavor, Group, NewOutbound, Recipients};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::announce::{announce_activity, announce_to_threaded, undo_boost};
+use crate::announce::announce_received;
 use crate::urls::Urls;
 use crate::vocab::documents::format_time;
 use crate::vocab::PUBLIC;
@@ -139,19 +139,7 @@ fn parts(body: &Value) -> (String, String) {
 
 /// The group's `Announce` of `inner` to followers that understand it (FEP-1b12).
 pub(super) fn announced(urls: &Urls, group: &Group, inner: &Value) -> NewOutbound {
-    let kind = inner
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("Activity");
-    let inner_kind = match inner.pointer("/object/type").and_then(Value::as_str) {
-        Some(undone) if kind == "Undo" => format!("Undo({undone})"),
-        _ => kind.to_owned(),
-    };
-    announce_to_threaded(
-        group,
-        announce_activity(urls, group, &inner.to_string()),
-        &inner_kind,
-    )
+    announce_received(urls, group, inner, &inner.to_string())
 }
 
 /// `inner` itself, sent as is to `recipients` (microblog followers, one person's instance).
@@ -169,19 +157,6 @@ pub(super) fn direct(group: &Group, inner: &Value, recipients: Vec<Recipients>) 
         public: true,
         body,
         recipients,
-    }
-}
-
-/// The group's boost of a thread withdrawn from microblog followers' timelines.
-pub(super) fn unboost(urls: &Urls, group: &Group, object: &str) -> NewOutbound {
-    let undo = undo_boost(urls, group, object);
-    NewOutbound {
-        ap_id: undo.id,
-        group_id: Some(group.id),
-        kind: "Undo(Announce)".into(),
-        public: true,
-        body: undo.body,
-        recipients: vec![microblog_followers(group)],
     }
 }
 

@@ -208,7 +208,7 @@ pub(crate) async fn plan(
                 .push(activities::announced(urls, group, &delete));
             if post.in_reply_to.is_none() {
                 work.outbound
-                    .push(activities::unboost(urls, group, &post.ap_id));
+                    .push(crate::announce::unboost(urls, group, &post.ap_id));
             }
             work.changes.push(Change::RemovePost {
                 post_id: post.id,
@@ -325,7 +325,7 @@ pub(crate) async fn plan(
                 {
                     if post.in_reply_to.is_none() && post.removed_at.is_none() {
                         work.outbound
-                            .push(activities::unboost(urls, group, &post.ap_id));
+                            .push(crate::announce::unboost(urls, group, &post.ap_id));
                     }
                 }
                 work.changes.push(Change::RemoveAuthorPosts {

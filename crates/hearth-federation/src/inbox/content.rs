@@ -470,18 +470,7 @@ pub(super) async fn delete(
         "Delete",
     )];
     if post.in_reply_to.is_none() {
-        let undo = announce::undo_boost(fed.urls(), &group, &post.ap_id);
-        outbound.push(NewOutbound {
-            ap_id: undo.id,
-            group_id: Some(group.id),
-            kind: "Undo(Announce)".into(),
-            public: true,
-            body: undo.body,
-            recipients: vec![Recipients::Followers {
-                group_id: group.id,
-                flavor: FollowerFlavor::Microblog,
-            }],
-        });
+        outbound.push(announce::unboost(fed.urls(), &group, &post.ap_id));
     }
     let work = UnitOfWork {
         received: Some(inbound.dedupe_key.clone()),

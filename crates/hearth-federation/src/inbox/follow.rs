@@ -1,11 +1,10 @@
 //! `Follow` (and Mobilizon's `Join`) of a group, and leaving it (`Undo(Follow)`, `Leave`).
 
-use hearth_storage::{Change, FollowState, JoinMode, NewOutbound, Recipients, UnitOfWork};
+use hearth_storage::{Change, FollowState, JoinMode, NewOutbound, UnitOfWork};
 use url::Url;
 
 use super::{Handled, Inbound, Rejection};
 use crate::announce;
-use crate::urls::authority;
 use crate::vocab::inbound::id_of;
 use crate::Federation;
 
@@ -125,19 +124,13 @@ pub(super) async fn follow(
             inbound.activity,
             &inbound.actor.ap_id,
         );
-        let host = Url::parse(&inbound.actor.inbox)
-            .map(|u| authority(&u))
-            .unwrap_or_else(|_| inbound.actor.host.clone());
         work.outbound.push(NewOutbound {
             ap_id: answer.id,
             group_id: Some(group.id),
             kind: kind.into(),
             public: false,
             body: answer.body,
-            recipients: vec![Recipients::Inbox {
-                inbox: inbound.actor.inbox.clone(),
-                host,
-            }],
+            recipients: vec![crate::notices::inbox_of(&inbound.actor)],
         });
     }
     if matches!(decision, Decision::Accept) {

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::{Handled, Inbound, Rejection};
 use crate::actions::end_time;
-use crate::announce::{announce_activity, announce_to_threaded, undo_boost};
+use crate::announce::{announce_received, unboost};
 use crate::notices::inbox_of;
 use crate::vocab::inbound::{id_of, kind_of, str_of};
 use crate::Federation;
@@ -60,20 +60,7 @@ fn accepted(
     changes: Vec<Change>,
     log: NewModlogEntry,
 ) -> UnitOfWork {
-    let kind = kind_of(inbound.activity).unwrap_or("Activity");
-    let inner_kind = match inbound
-        .activity
-        .pointer("/object/type")
-        .and_then(Value::as_str)
-    {
-        Some(undone) if kind == "Undo" => format!("Undo({undone})"),
-        _ => kind.to_owned(),
-    };
-    let announce = announce_to_threaded(
-        group,
-        announce_activity(fed.urls(), group, inbound.raw),
-        &inner_kind,
-    );
+    let announce = announce_received(fed.urls(), group, inbound.activity, inbound.raw);
     let mut changes = changes;
     changes.push(Change::Log(NewModlogEntry {
         group_id: Some(group.id),
@@ -123,28 +110,12 @@ pub(super) async fn remove(
     };
     let mut work = accepted(fed, inbound, &group, changes, log);
     if post.in_reply_to.is_none() {
-        work.outbound.push(unboost(fed, &group, &post.ap_id));
+        work.outbound.push(unboost(fed.urls(), &group, &post.ap_id));
     }
     Ok(Some(Handled::new(
         work,
         format!("{} removed by a moderator of {}", post.ap_id, group.name),
     )))
-}
-
-/// The group's boost of a thread withdrawn from microblog followers.
-fn unboost(fed: &Federation, group: &Group, object: &str) -> hearth_storage::NewOutbound {
-    let undo = undo_boost(fed.urls(), group, object);
-    hearth_storage::NewOutbound {
-        ap_id: undo.id,
-        group_id: Some(group.id),
-        kind: "Undo(Announce)".into(),
-        public: true,
-        body: undo.body,
-        recipients: vec![hearth_storage::Recipients::Followers {
-            group_id: group.id,
-            flavor: hearth_storage::FollowerFlavor::Microblog,
-        }],
-    }
 }
 
 /// The stored post `id` names, with its group.
