@@ -6,6 +6,9 @@
 //                            write two rules, look at the public pages
 //   node flows.mjs approve   log in, approve the pending join request under Members, check
 //                            the public page counts 1 member and shows the rules
+//   node flows.mjs events    log in, create an event (a refused one first), edit it (an
+//                            unknown time zone refused first), find it on the public events
+//                            page and its own page, fetch its .ics file, and cancel it
 //
 // Environment: BASE_URL (the Hearth server), ADMIN_USER and ADMIN_PASSWORD (an instance
 // admin), SCREENSHOTS (a directory for the screenshots), CHROMIUM (the browser binary,
@@ -43,6 +46,25 @@ const RULES = [
   { name: 'Stay on topic', text: 'Hiking, walking and the gear for it.' },
 ];
 const PHONE = { width: 390, height: 844 };
+const EVENT = {
+  title: 'Striding Edge walk',
+  start: '2030-06-08 09:00',
+  end: '2030-06-08 17:00',
+  timezone: 'Europe/London',
+  location: 'Glenridding car park',
+  places: '12',
+  description: 'Meet at the **car park**; bring water and a map.',
+};
+const MOVED = { title: 'Striding Edge walk (moved to Sunday)', start: '2030-06-09 09:30', end: '2030-06-09 17:30' };
+const EVENT_LABELS = {
+  title: 'Title',
+  start: 'Starts',
+  end: 'Ends',
+  timezone: 'Time zone',
+  location: 'Address',
+  places: 'Places',
+  description: 'Description (Markdown)',
+};
 
 function required(name) {
   const value = process.env[name];
@@ -391,7 +413,111 @@ async function moderate(page) {
   await page.screenshot({ path: join(SCREENSHOTS, 'insights-top.png') });
 }
 
-const steps = { setup, approve, moderate };
+/** Fills the event form's fields named in `fields` (keys of EVENT_LABELS). */
+async function fillEvent(page, fields) {
+  for (const [key, value] of Object.entries(fields)) {
+    await page.getByLabel(EVENT_LABELS[key], { exact: true }).fill(value);
+  }
+}
+
+/** The event's .ics file, unfolded (RFC 5545 folds long lines). */
+async function eventCalendar(page, link) {
+  const response = await page.request.get(new URL(await link.getAttribute('href'), page.url()).href);
+  check(response.status() === 200, `the .ics link answered ${response.status()}`);
+  const type = response.headers()['content-type'] ?? '';
+  check(type.startsWith('text/calendar'), `the .ics link is ${type}, not text/calendar`);
+  return (await response.text()).replace(/\r?\n[ \t]/g, '');
+}
+
+async function events(page) {
+  step('logging in');
+  await logIn(page);
+
+  step('an event that ends before it starts is refused');
+  await openGroupAdmin(page);
+  await page.getByRole('link', { name: 'Events', exact: true }).click();
+  await expectVisible(page.getByRole('heading', { name: 'Create an event' }), 'the Create an event heading');
+  await fillEvent(page, { ...EVENT, end: '2030-06-08 08:00' });
+  const create = page.getByRole('button', { name: 'Create and send to followers' });
+  const refused = await submit(page, create);
+  check(refused.status() === 422, `an event ending before it starts answered ${refused.status()}, not 422`);
+  await expectText(page.getByRole('alert'), 'before it starts', 'the error notice');
+  const kept = await page.getByLabel('Title', { exact: true }).inputValue();
+  check(kept === EVENT.title, `the refused form reads "${kept}", not "${EVENT.title}"`);
+  await screenshot(page, 'event-refused');
+
+  step('creating it');
+  await page.getByLabel('Ends', { exact: true }).fill(EVENT.end);
+  const created = await submit(page, create);
+  check(created.status() < 400, `creating the event answered ${created.status()}`);
+  await expectText(page.getByRole('status'), 'Created', 'the confirmation');
+  const panel = page.locator('section.panel').filter({ has: page.getByRole('heading', { name: EVENT.title }) });
+  await expectText(panel, `0 going of ${EVENT.places}`, 'the new event on the events page');
+  await screenshot(page, 'events');
+
+  step('editing it: an unknown time zone is refused, then the new time is saved');
+  await panel.getByRole('link', { name: /^Edit or cancel/ }).click();
+  await expectVisible(page.getByRole('heading', { name: 'Edit', exact: true }), 'the Edit heading');
+  const shown = await page.getByLabel('Starts', { exact: true }).inputValue();
+  check(shown === EVENT.start, `the edit form starts at "${shown}", not at "${EVENT.start}"`);
+  await fillEvent(page, { ...MOVED, timezone: 'Europe/Lakeland' });
+  const save = page.getByRole('button', { name: 'Save and send to followers' });
+  const badZone = await submit(page, save);
+  check(badZone.status() === 422, `an unknown time zone answered ${badZone.status()}, not 422`);
+  await expectText(page.getByRole('alert'), 'time zone "Europe/Lakeland"', 'the error notice');
+  await screenshot(page, 'event-edit-refused');
+  await page.getByLabel('Time zone', { exact: true }).fill(EVENT.timezone);
+  const saved = await submit(page, save);
+  check(saved.status() < 400, `saving the event answered ${saved.status()}`);
+  await expectText(page.getByRole('status'), 'Saved', 'the confirmation');
+  const title = await page.getByLabel('Title', { exact: true }).inputValue();
+  check(title === MOVED.title, `the saved event is called "${title}", not "${MOVED.title}"`);
+  await screenshot(page, 'event-edited');
+
+  step('the public events page and the event page');
+  await page.goto(`${BASE_URL}/groups/${GROUP}/events`);
+  const listed = page.getByRole('link', { name: MOVED.title });
+  await expectVisible(listed, 'the edited event on the public events page');
+  await screenshot(page, 'public-events');
+  await listed.click();
+  await page.waitForLoadState('load');
+  const publicUrl = page.url();
+  await expectVisible(page.getByRole('heading', { level: 1, name: MOVED.title }), 'the event page heading');
+  await expectText(page.locator('article.event'), '9 Jun 2030, 09:30', 'the new start time');
+  await expectText(page.locator('.description strong'), 'car park', 'the Markdown description');
+  await screenshot(page, 'public-event');
+
+  step('its calendar file');
+  const ics = page.getByRole('link', { name: 'Add to calendar (.ics)' });
+  const calendar = await eventCalendar(page, ics);
+  check(calendar.includes(`SUMMARY:${MOVED.title}`), `the .ics file lacks the new title:\n${calendar}`);
+  check(calendar.includes('DTSTART;TZID=Europe/London:20300609T093000'), `the .ics file lacks the new start:\n${calendar}`);
+  check(calendar.includes('SEQUENCE:1') && calendar.includes('STATUS:CONFIRMED'), `the .ics file is not revision 1:\n${calendar}`);
+
+  step('cancelling it, once confirmed');
+  await page.goto(`${BASE_URL}/admin/groups/${GROUP}/events`);
+  const moved = page.locator('section.panel').filter({ has: page.getByRole('heading', { name: MOVED.title }) });
+  await moved.getByRole('link', { name: /^Edit or cancel/ }).click();
+  const confirm = page.getByLabel('Yes, cancel this event');
+  await expectVisible(confirm, 'the confirmation box');
+  check(await confirm.evaluate((box) => box.validity.valueMissing), 'cancelling does not need the box ticked');
+  await confirm.check();
+  await screenshot(page, 'event-cancel');
+  const cancelled = await submit(page, page.getByRole('button', { name: 'Cancel event' }));
+  check(cancelled.status() < 400, `cancelling the event answered ${cancelled.status()}`);
+  await expectText(page.getByRole('status'), 'Cancelled', 'the confirmation');
+  await expectText(moved.locator('.badge'), 'Cancelled', 'the Cancelled badge');
+  await screenshot(page, 'event-cancelled');
+
+  step('the public event page and its calendar file say it is cancelled');
+  await page.goto(publicUrl);
+  await expectText(page.getByRole('note'), 'This event was cancelled.', 'the cancellation notice');
+  const after = await eventCalendar(page, page.getByRole('link', { name: 'Add to calendar (.ics)' }));
+  check(after.includes('STATUS:CANCELLED') && after.includes('SEQUENCE:2'), `the .ics file is not cancelled:\n${after}`);
+  await screenshot(page, 'public-event-cancelled');
+}
+
+const steps = { setup, approve, events, moderate };
 
 async function main() {
   const wanted = process.argv.slice(2);

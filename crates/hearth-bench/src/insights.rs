@@ -41,6 +41,13 @@ impl Raw {
         })
     }
 
+    async fn close(self) {
+        match self {
+            Raw::Sqlite(pool) => pool.close().await,
+            Raw::Postgres(pool) => pool.close().await,
+        }
+    }
+
     /// Runs `sql` with `binds` as `$1`, `$2`…
     async fn execute(&self, sql: &str, binds: &[i64]) -> anyhow::Result<()> {
         match self {
@@ -106,8 +113,9 @@ async fn fill(raw: &Raw, config: &InsightsConfig, now: i64) -> anyhow::Result<i6
         ("follows", "INSERT INTO follows (group_id, actor_id, follow_activity_id, state, created_at) \
              SELECT $1, id, 'https://bench/follow/' || id, 'accepted', $2 + (id % $3) * $4 FROM actors"
             .to_owned(), vec![group, start, SPAN_DAYS, DAY_MS]),
-        ("membership events", "INSERT INTO membership_events (group_id, actor_id, kind, at) \
-             SELECT group_id, actor_id, 'join', created_at FROM follows WHERE group_id = $1"
+        ("membership events", "INSERT INTO membership_events (group_id, actor_id, kind, at, host) \
+             SELECT f.group_id, f.actor_id, 'join', f.created_at, a.host FROM follows f \
+             JOIN actors a ON a.id = f.actor_id WHERE f.group_id = $1"
             .to_owned(), vec![group]),
         ("posts", format!(
             "{NUMBERS} INSERT INTO posts (ap_id, group_id, author_id, kind, in_reply_to, thread_id, title, content, \
@@ -129,30 +137,81 @@ async fn fill(raw: &Raw, config: &InsightsConfig, now: i64) -> anyhow::Result<i6
     Ok(group)
 }
 
-/// The insights report's store reads for `range`, as the page and API make them.
+/// Time spent in each part of one report.
+type Parts = Vec<(&'static str, Duration)>;
+
+/// Times `$read` and records it under `$label` in `$parts`.
+macro_rules! timed {
+    ($parts:ident, $label:expr, $read:expr) => {{
+        let began = Instant::now();
+        let value = $read.await?;
+        $parts.push(($label, began.elapsed()));
+        value
+    }};
+}
+
+/// The insights report's store reads for `range`, as the page and API make them, with the
+/// time each part took.
 async fn read_report(
     store: &Store,
     scope: InsightScope,
     range: InsightRange,
     today: i64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Parts> {
     let now = now_ms();
-    let days = store.insight_days(scope, range).await?;
-    store.insight_totals(scope, range, &days).await?;
+    let mut parts = Parts::new();
+    let days = timed!(parts, "days", store.insight_days(scope, range));
+    timed!(parts, "totals", store.insight_totals(scope, range, &days));
     if let Some(before) = range.previous(today) {
-        let days = store.insight_days(scope, before).await?;
-        store.insight_totals(scope, before, &days).await?;
+        let days = timed!(parts, "previous days", store.insight_days(scope, before));
+        timed!(
+            parts,
+            "previous totals",
+            store.insight_totals(scope, before, &days)
+        );
     }
-    store.insight_active_windows(scope, range.to_day).await?;
-    store.insight_cohorts(scope, range, today).await?;
-    store.insight_top_threads(scope, range, false, 10).await?;
-    store.insight_top_threads(scope, range, true, 10).await?;
-    store.insight_unanswered(scope, range, 24, now, 20).await?;
-    store.insight_hours_of_day(scope, range).await?;
-    store.insight_instances(scope, range).await?;
-    store.insight_moderation(scope, range).await?;
-    store.insight_delivery(scope, now, 50).await?;
-    Ok(())
+    timed!(
+        parts,
+        "active windows",
+        store.insight_active_windows(scope, range.to_day)
+    );
+    timed!(parts, "cohorts", store.insight_cohorts(scope, range));
+    timed!(
+        parts,
+        "top threads",
+        store.insight_top_threads(scope, range, false, 10)
+    );
+    timed!(
+        parts,
+        "top threads by people",
+        store.insight_top_threads(scope, range, true, 10)
+    );
+    timed!(
+        parts,
+        "unanswered",
+        store.insight_unanswered(scope, range, 24, now, 20)
+    );
+    timed!(parts, "hours", store.insight_hours_of_day(scope, range));
+    timed!(parts, "instances", store.insight_instances(scope, range));
+    timed!(parts, "moderation", store.insight_moderation(scope, range));
+    timed!(parts, "delivery", store.insight_delivery(scope, now, 50));
+    Ok(parts)
+}
+
+/// Prints the median time of each part over several reports.
+fn print_parts(reports: &[Parts]) {
+    let Some(first) = reports.first() else {
+        return;
+    };
+    let line: Vec<String> = first
+        .iter()
+        .enumerate()
+        .map(|(i, (label, _))| {
+            let times: Vec<Duration> = reports.iter().map(|parts| parts[i].1).collect();
+            format!("{label} {:.1}", quantile(&sorted_ms(&times), 0.5))
+        })
+        .collect();
+    println!("    median ms by part: {}", line.join(", "));
 }
 
 fn print_times(label: &str, times: &[Duration]) {
@@ -203,16 +262,20 @@ async fn measure(url: &str, database: Database, config: &InsightsConfig) -> anyh
     let now = now_ms();
     let raw = Raw::connect(url, database).await?;
     let group = fill(&raw, config, now).await?;
-    match raw {
-        Raw::Sqlite(pool) => pool.close().await,
-        Raw::Postgres(pool) => pool.close().await,
-    }
+    raw.close().await;
     let began = Instant::now();
     store.refresh_insights(now_ms()).await?;
     println!(
         "  first rollup (backfill): {:.1} s",
         began.elapsed().as_secs_f64()
     );
+    if database == Database::Postgres {
+        // A live server's autovacuum would have done this after such a bulk insert.
+        let raw = Raw::connect(url, database).await?;
+        raw.execute("VACUUM ANALYZE", &[]).await?;
+        raw.close().await;
+        println!("  VACUUM ANALYZE, as autovacuum would after the bulk insert");
+    }
     let began = Instant::now();
     store.refresh_insights(now_ms()).await?;
     println!(
@@ -223,12 +286,14 @@ async fn measure(url: &str, database: Database, config: &InsightsConfig) -> anyh
     for days in [30, 90] {
         let range = InsightRange::last_days(days, today).map_err(anyhow::Error::msg)?;
         let mut times = Vec::with_capacity(config.rounds);
+        let mut reports = Vec::with_capacity(config.rounds);
         for _ in 0..config.rounds {
             let began = Instant::now();
-            read_report(&store, InsightScope::Group(group), range, today).await?;
+            reports.push(read_report(&store, InsightScope::Group(group), range, today).await?);
             times.push(began.elapsed());
         }
         print_times(&format!("report, {days} days"), &times);
+        print_parts(&reports);
     }
     store.close().await;
     Ok(())

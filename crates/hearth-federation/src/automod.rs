@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use hearth_moderation::automod::{self as rules, PostFacts, Rule};
-use hearth_storage::{Actor, Change, Group, NewModlogEntry};
+use hearth_storage::{Actor, Change, Group, NewModlogEntry, PostingContext};
 use serde_json::Value;
 use url::Url;
 
@@ -41,20 +41,21 @@ pub(crate) struct Screening {
     pub after_create: Vec<Change>,
 }
 
-/// Screens `object`, posted by `author` into `group`. Moderators are never screened.
+/// Screens `object`, posted by `author` into `group`, whose standing there is `context`.
+/// Moderators are never screened.
 pub(crate) async fn screen(
     fed: &Federation,
     group: &Group,
     author: &Actor,
     object: &Value,
-    is_moderator: bool,
+    context: &PostingContext,
 ) -> Result<Screening, Rejection> {
     let mut screening = Screening {
         outcome: Outcome::Accept,
         log: Vec::new(),
         after_create: Vec::new(),
     };
-    if is_moderator {
+    if context.is_moderator {
         return Ok(screening);
     }
     let object_id = str_of(object, "id").unwrap_or_default();
@@ -70,7 +71,11 @@ pub(crate) async fn screen(
         })
     };
 
-    let rules = group_rules(fed, group).await?;
+    let rules = if context.has_automod_rules {
+        group_rules(fed, group).await?
+    } else {
+        Vec::new()
+    };
     let mut report = None;
     if !rules.is_empty() {
         let facts = facts(fed, group, author, object, &rules).await?;

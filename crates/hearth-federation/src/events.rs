@@ -417,13 +417,34 @@ pub async fn decide_participant(
         (true, Some(capacity)) if going >= capacity => RsvpStatus::Waitlist,
         (true, _) => RsvpStatus::Going,
     };
+    let decide = |status| decision(fed, group, event, &person, &pending.activity_id, status);
+    match commit(fed, &decide(status)).await {
+        // Someone else took the last seat meanwhile.
+        Err(StoreError::Conflict(_)) if status == RsvpStatus::Going => {
+            commit(fed, &decide(RsvpStatus::Waitlist)).await?;
+            Ok(RsvpStatus::Waitlist)
+        }
+        outcome => outcome.map(|()| status).map_err(EventError::from),
+    }
+}
+
+/// Records `status` as `person`'s answer (given by `activity_id`), with the `Accept` of a seat
+/// or the `Reject` of a refusal.
+fn decision(
+    fed: &Federation,
+    group: &Group,
+    event: &GroupEvent,
+    person: &hearth_storage::Actor,
+    activity_id: &str,
+    status: RsvpStatus,
+) -> UnitOfWork {
     let mut work = UnitOfWork {
         received: None,
         changes: vec![Change::Event(EventChange::Rsvp {
             event_id: event.id,
             actor_id: person.id,
             status,
-            activity_id: pending.activity_id.clone(),
+            activity_id: activity_id.to_owned(),
         })],
         outbound: Vec::new(),
     };
@@ -433,7 +454,7 @@ pub async fn decide_participant(
         _ => None,
     };
     if let Some(kind) = answer {
-        let request = Value::String(pending.activity_id);
+        let request = Value::String(activity_id.to_owned());
         let outgoing = crate::announce::answer(kind, fed.urls(), group, &request, &person.ap_id);
         work.outbound.push(NewOutbound {
             ap_id: outgoing.id,
@@ -441,11 +462,10 @@ pub async fn decide_participant(
             kind: kind.to_owned(),
             public: false,
             body: outgoing.body,
-            recipients: vec![crate::notices::inbox_of(&person)],
+            recipients: vec![crate::notices::inbox_of(person)],
         });
     }
-    commit(fed, &work).await?;
-    Ok(status)
+    work
 }
 
 /// Applies `change` and sends `Update` of the changed event (`after`) to followers.

@@ -1,6 +1,7 @@
 //! The staff and public pages in a real browser: Chromium, driven by the Playwright scripts in
 //! tests/browser, logs in, creates an approval-required group with rules and images, approves
-//! a member's join request that a peer sent by ActivityPub, and checks the public pages; then
+//! a member's join request that a peer sent by ActivityPub, and checks the public pages;
+//! creates, edits and cancels an event, which the member receives; resolves a report; then
 //! the OpenAPI document is validated. Needs Node.js (18 or later) and Chromium; fails, naming
 //! what to install, when either is missing. Screenshots land in target/browser-screenshots/.
 
@@ -250,6 +251,26 @@ async fn staff_and_public_pages_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+
+    // Staff create, edit and cancel an event in the browser; the member is sent each change.
+    node(&hearth, "flows.mjs", &["events"], &[]).await;
+    let event_status = |kind: &'static str, status: &'static str| {
+        move |r: &[hearth_test_peer::Received]| {
+            r.iter().any(|x| {
+                x.activity["type"] == kind
+                    && x.activity["object"]["type"] == "Event"
+                    && x.activity["object"]["ical:status"] == status
+            })
+        }
+    };
+    wait_received(&masto, "the event", event_status("Create", "CONFIRMED")).await;
+    wait_received(&masto, "the edit", event_status("Update", "CONFIRMED")).await;
+    wait_received(
+        &masto,
+        "the cancellation",
+        event_status("Update", "CANCELLED"),
+    )
+    .await;
 
     // Alice posts something off topic; another instance reports it; a moderator resolves the
     // case in the browser, removing the post and banning her for a week.

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::pages::{alert, status_message, unescape};
 use common::*;
 use hearth_test_peer::Peer;
 use serde_json::{json, Value};
@@ -410,21 +411,20 @@ async fn post_form<K: AsRef<str>, V: AsRef<str>>(
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_create_events_on_the_events_page() {
-    let hearth = Hearth::start().await;
-    hearth.create_group("climbing", &["--title", "Climbing"]);
+/// A browser logged in to the staff pages as a new instance admin `root`.
+async fn staff_browser(hearth: &Hearth) -> reqwest::Client {
     hearth.create_account("root", PASSWORD, true);
     let browser = reqwest::Client::builder()
         .no_proxy()
         .cookie_store(true)
         .build()
         .unwrap();
-    let page = |path: &str| {
-        let (browser, url) = (&browser, hearth.url(path));
-        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
-    };
-    let token = csrf(&page("/admin/login").await);
+    let login_page = browser
+        .get(hearth.url("/admin/login"))
+        .send()
+        .await
+        .unwrap();
+    let token = csrf(&login_page.text().await.unwrap());
     let login = [
         ("csrf", token.as_str()),
         ("username", "root"),
@@ -434,6 +434,18 @@ async fn staff_create_events_on_the_events_page() {
     ];
     let answer = post_form(&browser, hearth.url("/admin/login"), &login).await;
     assert_eq!(answer.status(), 200);
+    browser
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_create_events_on_the_events_page() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("climbing", &["--title", "Climbing"]);
+    let browser = staff_browser(&hearth).await;
+    let page = |path: &str| {
+        let (browser, url) = (&browser, hearth.url(path));
+        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
+    };
 
     let events = page("/admin/groups/climbing/events").await;
     assert!(events.contains("No events yet"), "{events}");
@@ -469,6 +481,195 @@ async fn staff_create_events_on_the_events_page() {
         shown.contains("Crag day") && shown.contains("0 going of 8"),
         "{shown}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edit_and_cancel_events_on_their_page() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("climbing", &["--title", "Climbing"]);
+    let members = followers(&hearth, 1).await;
+    let (lemmy, _) = &members[0];
+    let out = cli(
+        &hearth,
+        &[
+            "group",
+            "event",
+            "create",
+            "climbing",
+            "--title",
+            "Crag day",
+            "--start",
+            "2030-05-01 09:00",
+            "--end",
+            "2030-05-01 17:00",
+            "--tz",
+            "Europe/Vienna",
+            "--capacity",
+            "8",
+        ],
+    );
+    let event_id = field(&out, "page").to_owned();
+    let number = field(&out, "Created event")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let browser = staff_browser(&hearth).await;
+    let get = |path: String| {
+        let (browser, url) = (&browser, hearth.url(&path));
+        async move { browser.get(url).send().await.unwrap() }
+    };
+    let path = format!("/admin/groups/climbing/events/{number}");
+
+    let list = get("/admin/groups/climbing/events".into()).await;
+    let list = unescape(&list.text().await.unwrap());
+    assert!(list.contains(&format!("href=\"{path}\"")), "{list}");
+    let shown = unescape(&get(path.clone()).await.text().await.unwrap());
+    assert!(
+        shown.contains("value=\"2030-05-01 09:00\"") && shown.contains("value=\"Europe/Vienna\""),
+        "the form shows local times: {shown}"
+    );
+    let token = csrf(&shown);
+    let form = |start: &str, timezone: &str| {
+        vec![
+            ("csrf", token.clone()),
+            ("title", "Crag day (moved)".to_owned()),
+            ("start", start.to_owned()),
+            ("end", "2030-05-02 17:00".to_owned()),
+            ("timezone", timezone.to_owned()),
+            ("location", "South wall".to_owned()),
+            ("capacity", "6".to_owned()),
+        ]
+    };
+
+    // Bad input is refused with the reason, keeping what was typed.
+    let edit_url = hearth.url(&path);
+    for (start, timezone, reason) in [
+        ("2030-05-02 18:00", "Europe/Vienna", "before it starts"),
+        ("2030-05-02 09:00", "Moon/Base", "unknown time zone"),
+    ] {
+        let refused = post_form(&browser, edit_url.clone(), &form(start, timezone)).await;
+        assert_eq!(refused.status(), 422);
+        let page = refused.text().await.unwrap();
+        assert!(alert(&page).contains(reason), "{page}");
+        assert!(page.contains("value=\"Crag day (moved)\""), "{page}");
+    }
+    let unchanged = hearth.get_json(&Url::parse(&event_id).unwrap()).await;
+    assert_eq!(unchanged["name"], "Crag day");
+
+    // A good edit is saved and sent to followers.
+    let saved = post_form(
+        &browser,
+        edit_url,
+        &form("2030-05-02 09:00", "Europe/Vienna"),
+    )
+    .await;
+    assert_eq!(saved.status(), 200);
+    let page = saved.text().await.unwrap();
+    assert!(status_message(&page).contains("Saved"), "{page}");
+    assert!(page.contains("value=\"South wall\""), "{page}");
+    let update = event_activity(lemmy, "Update", &event_id, "CONFIRMED").await;
+    assert_eq!(update["object"]["name"], "Crag day (moved)");
+    assert_eq!(update["object"]["startTime"], "2030-05-02T07:00:00Z");
+    assert_eq!(update["object"]["maximumAttendeeCapacity"], 6);
+
+    // Cancelling needs the box ticked.
+    let cancel_url = hearth.url(&format!("{path}/cancel"));
+    let unconfirmed = post_form(&browser, cancel_url.clone(), &[("csrf", token.as_str())]).await;
+    assert_eq!(unconfirmed.status(), 422);
+    assert!(alert(&unconfirmed.text().await.unwrap()).contains("confirm"));
+    let confirmed = [("csrf", token.as_str()), ("confirm", "yes")];
+    let cancelled = post_form(&browser, cancel_url, &confirmed).await;
+    assert_eq!(cancelled.status(), 200);
+    let page = cancelled.text().await.unwrap();
+    assert!(status_message(&page).contains("Cancelled"), "{page}");
+    event_activity(lemmy, "Update", &event_id, "CANCELLED").await;
+    let shown = unescape(&get(path).await.text().await.unwrap());
+    assert!(shown.contains("can no longer be edited"), "{shown}");
+    assert!(!shown.contains("/cancel\""), "no cancel form: {shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_freed_under_a_cut_capacity_stays_empty() {
+    let hearth = Hearth::start().await;
+    hearth.create_group("climbing", &[]);
+    let out = cli(
+        &hearth,
+        &[
+            "group",
+            "event",
+            "create",
+            "climbing",
+            "--title",
+            "Crag day",
+            "--start",
+            "2030-05-01 09:00",
+            "--end",
+            "2030-05-01 17:00",
+            "--tz",
+            "UTC",
+            "--capacity",
+            "2",
+        ],
+    );
+    let event_id = field(&out, "page").to_owned();
+    let number = field(&out, "Created event")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let mobilizon = peer("mobilizon").await;
+    let inbox = hearth.group_inbox("climbing");
+    let mut people = Vec::new();
+    for name in ["bob", "carol", "dave"] {
+        let person = mobilizon.add_person(name).await.unwrap();
+        let answer = join(&mobilizon, &person, &event_id);
+        deliver_expect(&mobilizon, &person, &inbox, &answer, 202).await;
+        people.push((person, answer["id"].as_str().unwrap().to_owned()));
+    }
+    let status_of = |name: &str| {
+        let listed = cli(
+            &hearth,
+            &["group", "event", "participants", "climbing", &number],
+        );
+        let line = listed.lines().find(|l| l.contains(name)).unwrap_or("");
+        ["going", "waitlist"]
+            .into_iter()
+            .find(|status| line.contains(status))
+            .unwrap_or("gone")
+            .to_owned()
+    };
+    assert_eq!(status_of("dave"), "waitlist");
+
+    // One place now: Bob leaving leaves Carol alone in it, and Dave waiting.
+    cli(
+        &hearth,
+        &[
+            "group",
+            "event",
+            "edit",
+            "climbing",
+            &number,
+            "--capacity",
+            "1",
+        ],
+    );
+    let [(bob, _), (carol, _), (_, dave_join)] = &people[..] else {
+        unreachable!()
+    };
+    let bob_leaves = leave(&mobilizon, bob, &event_id);
+    deliver_expect(&mobilizon, bob, &inbox, &bob_leaves, 202).await;
+    assert_eq!(status_of("dave"), "waitlist");
+    assert_eq!(status_of("carol"), "going");
+
+    // Carol leaving frees the one place: Dave moves up.
+    let carol_leaves = leave(&mobilizon, carol, &event_id);
+    deliver_expect(&mobilizon, carol, &inbox, &carol_leaves, 202).await;
+    wait_received(&mobilizon, "the Accept of dave's Join", |r| {
+        accepted(r, dave_join)
+    })
+    .await;
+    assert_eq!(status_of("dave"), "going");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -73,6 +73,11 @@ pub const TABLES: &[&str] = &[
     "insight_hours",
     "insight_activity",
     "insight_rollup",
+    "insight_days",
+    "insight_members",
+    "insight_retention",
+    "insight_threads",
+    "insight_instances",
 ];
 
 /// Tables that belong to the tooling rather than to Hearth's data.

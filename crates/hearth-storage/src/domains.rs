@@ -207,6 +207,8 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             let (mut follows, mut jobs) = (0, 0);
             for host in hosts {
+                sqlx::query(crate::insight_rollup::RECORD_HOST_LEAVES)
+                    .bind(host).bind(crate::now_ms()).execute(&mut *tx).await?;
                 follows += sqlx::query("DELETE FROM follows WHERE actor_id IN (SELECT id FROM actors WHERE host = $1)")
                     .bind(host).execute(&mut *tx).await?.rows_affected();
                 jobs += sqlx::query("DELETE FROM deliveries WHERE host = $1")

@@ -198,7 +198,10 @@ pub enum EventChange {
         /// Row id.
         event_id: i64,
     },
-    /// Record (or change) someone's answer.
+    /// Record (or change) someone's answer. `Going` takes a seat: the event's row is locked
+    /// first, so concurrent answers count the seats one at a time, and when none is left the
+    /// whole unit of work fails with [`crate::StoreError::Conflict`] (answer again to go on the
+    /// waiting list).
     Rsvp {
         /// The event.
         event_id: i64,
@@ -224,6 +227,39 @@ pub enum EventChange {
         actor_id: i64,
     },
 }
+
+/// Returns [`crate::StoreError::Conflict`] from the enclosing function (so `$tx` rolls back)
+/// unless the event `$event_id` has a seat left for `$actor_id`. Takes the event row's lock before counting
+/// (on PostgreSQL an `UPDATE` waits for concurrent holders; SQLite has one writer anyway), so
+/// the count includes every seat taken by transactions that committed first.
+macro_rules! take_seat_in_tx {
+    ($tx:ident, $event_id:expr, $actor_id:expr) => {{
+        let capacity: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE group_events SET updated_at = updated_at WHERE id = $1 RETURNING capacity",
+        )
+        .bind($event_id)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(Some(capacity)) = capacity {
+            // A statement of its own: it sees what committed while this one waited for the lock.
+            let others: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM event_participants \
+                 WHERE event_id = $1 AND actor_id <> $2 AND status = 'going'",
+            )
+            .bind($event_id)
+            .bind($actor_id)
+            .fetch_one(&mut *$tx)
+            .await?;
+            if others >= capacity {
+                return Err($crate::StoreError::Conflict(format!(
+                    "no seat is left at event {}",
+                    $event_id
+                )));
+            }
+        }
+    }};
+}
+pub(crate) use take_seat_in_tx;
 
 /// Applies one [`EventChange`] inside the transaction `$tx` at time `$now`.
 macro_rules! event_change_in_tx {
@@ -269,6 +305,9 @@ macro_rules! event_change_in_tx {
                 .execute(&mut *$tx).await?;
             }
             EventChange::Rsvp { event_id, actor_id, status, activity_id } => {
+                if *status == $crate::events::RsvpStatus::Going {
+                    $crate::events::take_seat_in_tx!($tx, event_id, actor_id);
+                }
                 sqlx::query(
                     "INSERT INTO event_participants (event_id, actor_id, status, activity_id, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (event_id, actor_id) DO UPDATE \

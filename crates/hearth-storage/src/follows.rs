@@ -21,7 +21,7 @@ impl FollowState {
         }
     }
 
-    fn parse(s: &str) -> FollowState {
+    pub(crate) fn parse(s: &str) -> FollowState {
         if s == "accepted" {
             FollowState::Accepted
         } else {

@@ -2,9 +2,12 @@
 //! retention, threads, where members come from, moderation speed and delivery health, for a
 //! group or the whole instance, over a range of whole UTC days.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::insight_freeze::WINDOWS;
 use crate::insight_rollup::{DAY_MS, HOUR_MS, INSIGHTS_KEPT_DAYS};
 use crate::store::{on_pool, Store};
 
@@ -18,11 +21,21 @@ pub enum InsightScope {
 }
 
 impl InsightScope {
-    /// The value bound to `$1` in scoped queries: a group id, or 0 (no group has id 0).
+    /// The value bound to `$1` in scoped queries: a group id, or 0 (no group has id 0), which
+    /// is also the scope id of the instance's own rows in `insight_days` and `insight_members`.
     fn bind(self) -> i64 {
         match self {
             InsightScope::Group(id) => id,
             InsightScope::Instance => 0,
+        }
+    }
+
+    /// The condition keeping the rows of the scope, by their group `column`: spelled out per
+    /// scope so that the group's index is used.
+    fn filter(self, column: &str) -> String {
+        match self {
+            InsightScope::Group(_) => format!("{column} = $1"),
+            InsightScope::Instance => "$1 = 0".to_owned(),
         }
     }
 }
@@ -172,7 +185,7 @@ pub struct Cohort {
     pub week_12: Option<f64>,
 }
 
-/// A thread and the replies it drew in the range.
+/// A thread started in the range, and the replies it has drawn so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ThreadInsight {
     /// The thread's row id.
@@ -181,9 +194,9 @@ pub struct ThreadInsight {
     pub ap_id: String,
     /// Its title, if it has one.
     pub title: Option<String>,
-    /// Replies in the range.
+    /// Replies.
     pub replies: i64,
-    /// Distinct people who replied in the range.
+    /// Distinct people who replied.
     pub participants: i64,
 }
 
@@ -292,6 +305,12 @@ fn tallies(rows: Vec<(String, i64)>) -> Vec<Tally> {
 }
 
 impl Store {
+    /// The last day whose figures are fixed in `insight_days` and `insight_retention`.
+    async fn insights_frozen_through(&self) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(frozen_through), 0) FROM insight_rollup";
+        on_pool!(self, pool => Ok(sqlx::query_scalar(sql).fetch_one(pool).await?))
+    }
+
     /// Each day of `range`, gaps filled with zeros, members counted back from today's.
     pub async fn insight_days(
         &self,
@@ -300,30 +319,39 @@ impl Store {
     ) -> Result<Vec<DayInsight>> {
         let counts = format!(
             "SELECT hour / 24, {}, {}, {}, {}, {}, {} FROM insight_hours \
-             WHERE ($1 = 0 OR group_id = $1) AND hour >= $2 GROUP BY hour / 24",
+             WHERE {} AND hour >= $2 GROUP BY hour / 24",
             sum("joins"),
             sum("leaves"),
             sum("posts"),
             sum("replies"),
             sum("reactions"),
-            sum("reports")
+            sum("reports"),
+            scope.filter("group_id")
         );
+        // Days that are over were counted once and for all; the others are counted now.
+        let frozen_active = "SELECT day, active FROM insight_days \
+             WHERE scope_id = $1 AND day >= $2 AND day <= $3";
         // Within one group, (day, actor) is the key: each row is a distinct person.
         let people = match scope {
             InsightScope::Group(_) => "COUNT(*)",
             InsightScope::Instance => "COUNT(DISTINCT actor_id)",
         };
-        let active = format!(
-            "SELECT day, {people} FROM insight_activity \
-             WHERE ($1 = 0 OR group_id = $1) AND day >= $2 AND day <= $3 GROUP BY day"
+        let live_active = format!(
+            "SELECT day, {people} FROM insight_activity WHERE {} AND day >= $2 AND day <= $3 GROUP BY day",
+            scope.filter("group_id")
         );
-        let members =
-            "SELECT COUNT(*) FROM follows WHERE ($1 = 0 OR group_id = $1) AND state = 'accepted'";
+        let members = format!(
+            "SELECT COUNT(*) FROM follows WHERE {} AND state = 'accepted'",
+            scope.filter("group_id")
+        );
+        let live_from = (self.insights_frozen_through().await? + 1).max(range.from_day);
         type Row = (i64, i64, i64, i64, i64, i64, i64);
-        let (rows, active, members_now): (Vec<Row>, Vec<(i64, i64)>, i64) = on_pool!(self, pool => (
+        type Counts = Vec<(i64, i64)>;
+        let (rows, frozen, live, members_now): (Vec<Row>, Counts, Counts, i64) = on_pool!(self, pool => (
             sqlx::query_as(&counts).bind(scope.bind()).bind(range.from_day * 24).fetch_all(pool).await?,
-            sqlx::query_as(&active).bind(scope.bind()).bind(range.from_day).bind(range.to_day).fetch_all(pool).await?,
-            sqlx::query_scalar(members).bind(scope.bind()).fetch_one(pool).await?,
+            sqlx::query_as(frozen_active).bind(scope.bind()).bind(range.from_day).bind(range.to_day).fetch_all(pool).await?,
+            sqlx::query_as(&live_active).bind(scope.bind()).bind(live_from).bind(range.to_day).fetch_all(pool).await?,
+            sqlx::query_scalar(&members).bind(scope.bind()).fetch_one(pool).await?,
         ));
         let mut days: Vec<DayInsight> = (range.from_day..=range.to_day)
             .map(|day| DayInsight {
@@ -351,7 +379,7 @@ impl Store {
                 None => growth_after += joins - leaves,
             }
         }
-        for (day, n) in active {
+        for (day, n) in frozen.into_iter().chain(live) {
             if let Some(d) = index(day).and_then(|i| days.get_mut(i)) {
                 d.active = n;
             }
@@ -364,16 +392,48 @@ impl Store {
         Ok(days)
     }
 
-    /// Distinct active people from `from_day` to `to_day`, both included.
+    /// Distinct active people from `from_day` to `to_day`, both included. Ranges that end today
+    /// are read from each person's last active day, and ranges of 1, 7, 30 or 90 days that
+    /// are over from the fixed daily figures; others are counted from daily activity.
     pub async fn insight_active(
         &self,
         scope: InsightScope,
         from_day: i64,
         to_day: i64,
     ) -> Result<i64> {
-        let sql = "SELECT COUNT(DISTINCT actor_id) FROM insight_activity \
-            WHERE ($1 = 0 OR group_id = $1) AND day >= $2 AND day <= $3";
-        on_pool!(self, pool => Ok(sqlx::query_scalar(sql).bind(scope.bind()).bind(from_day).bind(to_day).fetch_one(pool).await?))
+        let today = crate::now_ms().div_euclid(DAY_MS);
+        let days = to_day - from_day + 1;
+        let window = WINDOWS.iter().position(|w| *w == days);
+        let frozen = self.insights_frozen_through().await?;
+        let (sql, binds) = match window {
+            _ if to_day >= today => (
+                "SELECT COUNT(*) FROM insight_members WHERE scope_id = $1 AND last_day >= $2"
+                    .to_owned(),
+                vec![scope.bind(), from_day],
+            ),
+            Some(w) if to_day <= frozen => {
+                let column = ["active", "active_7", "active_30", "active_90"][w];
+                let sql = format!(
+                    "SELECT COALESCE(MAX({column}), 0) FROM insight_days WHERE scope_id = $1 AND day = $2"
+                );
+                (sql, vec![scope.bind(), to_day])
+            }
+            _ => {
+                let sql = format!(
+                    "SELECT COUNT(DISTINCT actor_id) FROM insight_activity \
+                     WHERE {} AND day >= $2 AND day <= $3",
+                    scope.filter("group_id")
+                );
+                (sql, vec![scope.bind(), from_day, to_day])
+            }
+        };
+        on_pool!(self, pool => {
+            let mut query = sqlx::query_scalar(&sql);
+            for value in binds {
+                query = query.bind(value);
+            }
+            Ok(query.fetch_one(pool).await?)
+        })
     }
 
     /// The headline numbers of `range`, from its `days` (see [`Store::insight_days`]).
@@ -415,54 +475,69 @@ impl Store {
         })
     }
 
-    /// Weekly cohorts of members who joined in `range`, with the share active 1, 4 and 12
-    /// weeks later; `today` decides which of those weeks are over.
+    /// Weekly cohorts of members who joined in `range` (weeks counted from its first day),
+    /// with the share active 1, 4 and 12 weeks later, once those weeks are over.
     pub async fn insight_cohorts(
         &self,
         scope: InsightScope,
         range: InsightRange,
-        today: i64,
     ) -> Result<Vec<Cohort>> {
-        let join_day = format!("e.at / {DAY_MS}");
-        let kept = |weeks: i64| {
-            let (from, to) = (7 * weeks, 7 * weeks + 7);
-            format!(
-                "{}, {}",
-                sum(&format!("CASE WHEN {join_day} + {to} <= $4 THEN 1 ELSE 0 END")),
-                sum(&format!(
-                    "CASE WHEN EXISTS (SELECT 1 FROM insight_activity a WHERE a.group_id = e.group_id \
-                     AND a.actor_id = e.actor_id AND a.day >= {join_day} + {from} AND a.day < {join_day} + {to}) \
-                     THEN 1 ELSE 0 END"
-                ))
-            )
-        };
-        let sql = format!(
-            "SELECT ({join_day} - $2) / 7, COUNT(*), {}, {}, {} FROM membership_events e \
-             WHERE ($1 = 0 OR e.group_id = $1) AND e.kind = 'join' AND e.at >= $5 AND e.at < $3 \
-             GROUP BY ({join_day} - $2) / 7 ORDER BY 1",
-            kept(1),
-            kept(4),
-            kept(12)
+        let joins = format!(
+            "SELECT hour / 24, {} FROM insight_hours WHERE {} AND hour >= $2 AND hour < $3 \
+             GROUP BY hour / 24",
+            sum("joins"),
+            scope.filter("group_id")
         );
-        type Row = (i64, i64, i64, i64, i64, i64, i64, i64);
-        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(scope.bind()).bind(range.from_day).bind(range.end_ms()).bind(today + 1).bind(range.start_ms())
-            .fetch_all(pool).await?);
-        Ok(rows
+        let due = |kept: &str| sum(&format!("CASE WHEN {kept} IS NULL THEN 0 ELSE joined END"));
+        let kept = format!(
+            "SELECT day, {}, {}, {}, {}, {}, {} FROM insight_retention \
+             WHERE {} AND day >= $2 AND day <= $3 GROUP BY day",
+            due("kept_1"),
+            sum("kept_1"),
+            due("kept_4"),
+            sum("kept_4"),
+            due("kept_12"),
+            sum("kept_12"),
+            scope.filter("group_id")
+        );
+        type Kept = (i64, i64, i64, i64, i64, i64, i64);
+        let (joins, kept): (Vec<(i64, i64)>, Vec<Kept>) = on_pool!(self, pool => (
+            sqlx::query_as(&joins).bind(scope.bind()).bind(range.from_day * 24).bind((range.to_day + 1) * 24)
+                .fetch_all(pool).await?,
+            sqlx::query_as(&kept).bind(scope.bind()).bind(range.from_day).bind(range.to_day)
+                .fetch_all(pool).await?,
+        ));
+        let week = |day: i64| (day - range.from_day).div_euclid(7);
+        // Per week: joined, then (due, kept) after 1, 4 and 12 weeks.
+        let mut weeks: BTreeMap<i64, (i64, [(i64, i64); 3])> = BTreeMap::new();
+        for (day, n) in joins.into_iter().filter(|(_, n)| *n > 0) {
+            weeks.entry(week(day)).or_default().0 += n;
+        }
+        for (day, due1, kept1, due4, kept4, due12, kept12) in kept {
+            if let Some((_, later)) = weeks.get_mut(&week(day)) {
+                for (slot, (due, kept)) in
+                    later
+                        .iter_mut()
+                        .zip([(due1, kept1), (due4, kept4), (due12, kept12)])
+                {
+                    slot.0 += due;
+                    slot.1 += kept;
+                }
+            }
+        }
+        Ok(weeks
             .into_iter()
-            .map(
-                |(week, joined, due1, kept1, due4, kept4, due12, kept12)| Cohort {
-                    week_day: range.from_day + 7 * week,
-                    joined,
-                    week_1: percent(kept1, due1),
-                    week_4: percent(kept4, due4),
-                    week_12: percent(kept12, due12),
-                },
-            )
+            .map(|(week, (joined, [w1, w4, w12]))| Cohort {
+                week_day: range.from_day + 7 * week,
+                joined,
+                week_1: percent(w1.1, w1.0),
+                week_4: percent(w4.1, w4.0),
+                week_12: percent(w12.1, w12.0),
+            })
             .collect())
     }
 
-    /// The threads that drew the most replies in `range` (by number of replies, or of
+    /// The threads started in `range` that drew the most replies (by number of replies, or of
     /// distinct repliers when `by_participants`), at most `limit`.
     pub async fn insight_top_threads(
         &self,
@@ -471,18 +546,22 @@ impl Store {
         by_participants: bool,
         limit: i64,
     ) -> Result<Vec<ThreadInsight>> {
-        let order = if by_participants {
-            "participants DESC, replies DESC"
-        } else {
-            "replies DESC, participants DESC"
+        let order = |t: &str| {
+            let (first, second) = if by_participants {
+                ("participants", "replies")
+            } else {
+                ("replies", "participants")
+            };
+            format!("{t}{first} DESC, {t}{second} DESC, {t}thread_id")
         };
+        let (inner, outer) = (order(""), order("i."));
         let sql = format!(
-            "SELECT t.id, t.ap_id, t.title, COUNT(r.id) AS replies, COUNT(DISTINCT r.author_id) AS participants \
-             FROM posts t JOIN posts r ON r.thread_id = t.id AND r.in_reply_to IS NOT NULL \
-             AND r.created_at >= $2 AND r.created_at < $3 \
-             WHERE ($1 = 0 OR t.group_id = $1) AND t.in_reply_to IS NULL AND t.last_activity_at >= $2 \
-             AND t.deleted_at IS NULL AND t.removed_at IS NULL \
-             GROUP BY t.id, t.ap_id, t.title ORDER BY {order}, t.id LIMIT $4"
+            "SELECT t.id, t.ap_id, t.title, i.replies, i.participants FROM \
+             (SELECT thread_id, replies, participants FROM insight_threads \
+              WHERE {} AND replies > 0 AND NOT hidden AND published >= $2 AND published < $3 \
+              ORDER BY {inner} LIMIT $4) i \
+             JOIN posts t ON t.id = i.thread_id ORDER BY {outer}",
+            scope.filter("group_id")
         );
         on_pool!(self, pool => Ok(sqlx::query_as(&sql)
             .bind(scope.bind()).bind(range.start_ms()).bind(range.end_ms()).bind(limit)
@@ -499,13 +578,18 @@ impl Store {
         now: i64,
         limit: i64,
     ) -> Result<(i64, Vec<UnansweredThread>)> {
-        // A thread without replies was last active when published (and the partial index on
-        // (group_id, last_activity_at) of threads finds them).
-        let filter = "FROM posts WHERE ($1 = 0 OR group_id = $1) AND in_reply_to IS NULL \
-            AND reply_count = 0 AND deleted_at IS NULL AND removed_at IS NULL \
-            AND last_activity_at >= $2 AND last_activity_at < $3";
+        // The terms match the partial index of unanswered threads.
+        let filter = format!(
+            "FROM insight_threads WHERE {} AND replies = 0 AND NOT hidden \
+             AND published >= $2 AND published < $3",
+            scope.filter("group_id")
+        );
         let count = format!("SELECT COUNT(*) {filter}");
-        let list = format!("SELECT id, ap_id, title, published {filter} ORDER BY last_activity_at DESC, id DESC LIMIT $4");
+        let list = format!(
+            "SELECT t.id, t.ap_id, t.title, t.published FROM \
+             (SELECT thread_id, published {filter} ORDER BY published DESC, thread_id DESC LIMIT $4) i \
+             JOIN posts t ON t.id = i.thread_id ORDER BY i.published DESC, i.thread_id DESC"
+        );
         let end = range.end_ms().min(now - hours * HOUR_MS);
         on_pool!(self, pool => Ok((
             sqlx::query_scalar(&count).bind(scope.bind()).bind(range.start_ms()).bind(end).fetch_one(pool).await?,
@@ -520,9 +604,10 @@ impl Store {
         range: InsightRange,
     ) -> Result<Vec<Tally>> {
         let sql = format!(
-            "SELECT hour % 24, {} FROM insight_hours WHERE ($1 = 0 OR group_id = $1) \
+            "SELECT hour % 24, {} FROM insight_hours WHERE {} \
              AND hour >= $2 AND hour < $3 GROUP BY hour % 24",
-            sum("posts + replies + reactions")
+            sum("posts + replies + reactions"),
+            scope.filter("group_id")
         );
         let rows: Vec<(i64, i64)> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(scope.bind()).bind(range.from_day * 24).bind((range.to_day + 1) * 24)
@@ -541,19 +626,22 @@ impl Store {
         Ok(hours)
     }
 
-    /// Today's members by instance, most first; `new` marks instances whose first member
-    /// joined in `range`.
+    /// Today's members by instance, most first (memberships, for the whole instance); `new`
+    /// marks instances whose first member joined in `range`.
     pub async fn insight_instances(
         &self,
         scope: InsightScope,
         range: InsightRange,
     ) -> Result<Vec<InstanceMembers>> {
-        let sql = "SELECT a.host, i.software, COUNT(DISTINCT f.actor_id), MIN(f.created_at) \
-            FROM follows f JOIN actors a ON a.id = f.actor_id LEFT JOIN instances i ON i.host = a.host \
-            WHERE ($1 = 0 OR f.group_id = $1) AND f.state = 'accepted' \
-            GROUP BY a.host, i.software ORDER BY 3 DESC, a.host";
+        let sql = format!(
+            "SELECT s.host, i.software, {}, MIN(s.first_joined) FROM insight_instances s \
+             LEFT JOIN instances i ON i.host = s.host WHERE {} \
+             GROUP BY s.host, i.software HAVING SUM(s.members) > 0 ORDER BY 3 DESC, s.host",
+            sum("s.members"),
+            scope.filter("s.group_id")
+        );
         let rows: Vec<(String, Option<String>, i64, i64)> =
-            on_pool!(self, pool => sqlx::query_as(sql).bind(scope.bind()).fetch_all(pool).await?);
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(scope.bind()).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
             .map(|(host, software, members, first)| InstanceMembers {
@@ -571,18 +659,24 @@ impl Store {
         scope: InsightScope,
         range: InsightRange,
     ) -> Result<ModerationInsight> {
-        let cases = "SELECT c.created_at, c.closed_at, (SELECT MIN(m.at) FROM modlog m \
-            WHERE m.group_id = c.group_id AND m.target = c.subject_ap_id AND m.at >= c.created_at) \
-            FROM report_cases c WHERE ($1 = 0 OR c.group_id = $1) AND c.created_at >= $2 AND c.created_at < $3";
-        let by_rule =
+        let cases = format!(
+            "SELECT c.created_at, c.closed_at, (SELECT MIN(m.at) FROM modlog m \
+             WHERE m.group_id = c.group_id AND m.target = c.subject_ap_id AND m.at >= c.created_at) \
+             FROM report_cases c WHERE {} AND c.created_at >= $2 AND c.created_at < $3",
+            scope.filter("c.group_id")
+        );
+        let by_rule = format!(
             "SELECT COALESCE(r.short_name, 'no rule cited'), COUNT(*) FROM report_cases c \
-            LEFT JOIN group_rules r ON r.id = c.rule_id \
-            WHERE ($1 = 0 OR c.group_id = $1) AND c.created_at >= $2 AND c.created_at < $3 \
-            GROUP BY COALESCE(r.short_name, 'no rule cited') ORDER BY 2 DESC, 1";
+             LEFT JOIN group_rules r ON r.id = c.rule_id \
+             WHERE {} AND c.created_at >= $2 AND c.created_at < $3 \
+             GROUP BY COALESCE(r.short_name, 'no rule cited') ORDER BY 2 DESC, 1",
+            scope.filter("c.group_id")
+        );
         let by = |column: &str| {
             format!(
-                "SELECT {column}, COUNT(*) FROM modlog WHERE ($1 = 0 OR group_id = $1) \
-                 AND at >= $2 AND at < $3 GROUP BY {column} ORDER BY 2 DESC, 1"
+                "SELECT {column}, COUNT(*) FROM modlog WHERE {} \
+                 AND at >= $2 AND at < $3 GROUP BY {column} ORDER BY 2 DESC, 1",
+                scope.filter("group_id")
             )
         };
         let (by_action, by_moderator) = (by("action"), by("actor"));
@@ -590,8 +684,8 @@ impl Store {
         type CaseRow = (i64, Option<i64>, Option<i64>);
         type Counts = Vec<(String, i64)>;
         let (cases, by_rule, by_action, by_moderator): (Vec<CaseRow>, Counts, Counts, Counts) = on_pool!(self, pool => (
-            sqlx::query_as(cases).bind(scope.bind()).bind(start).bind(end).fetch_all(pool).await?,
-            sqlx::query_as(by_rule).bind(scope.bind()).bind(start).bind(end).fetch_all(pool).await?,
+            sqlx::query_as(&cases).bind(scope.bind()).bind(start).bind(end).fetch_all(pool).await?,
+            sqlx::query_as(&by_rule).bind(scope.bind()).bind(start).bind(end).fetch_all(pool).await?,
             sqlx::query_as(&by_action).bind(scope.bind()).bind(start).bind(end).fetch_all(pool).await?,
             sqlx::query_as(&by_moderator).bind(scope.bind()).bind(start).bind(end).fetch_all(pool).await?,
         ));
@@ -629,15 +723,18 @@ impl Store {
         now: i64,
         limit: i64,
     ) -> Result<Vec<DeliveryInsight>> {
-        let sql = "SELECT a.host, COUNT(DISTINCT f.actor_id), COALESCE(MAX(i.delivered_count), 0), \
-            (SELECT COUNT(*) FROM deliveries d WHERE d.host = a.host AND d.state = 'dead'), \
-            (SELECT COUNT(*) FROM deliveries d WHERE d.host = a.host AND d.state = 'queued'), \
-            (SELECT MIN(d.created_at) FROM deliveries d WHERE d.host = a.host AND d.state = 'queued') \
-            FROM follows f JOIN actors a ON a.id = f.actor_id LEFT JOIN instances i ON i.host = a.host \
-            WHERE ($1 = 0 OR f.group_id = $1) AND f.state = 'accepted' \
-            GROUP BY a.host ORDER BY 2 DESC, a.host LIMIT $2";
+        let sql = format!(
+            "SELECT s.host, {}, COALESCE(MAX(i.delivered_count), 0), \
+             (SELECT COUNT(*) FROM deliveries d WHERE d.host = s.host AND d.state = 'dead'), \
+             (SELECT COUNT(*) FROM deliveries d WHERE d.host = s.host AND d.state = 'queued'), \
+             (SELECT MIN(d.created_at) FROM deliveries d WHERE d.host = s.host AND d.state = 'queued') \
+             FROM insight_instances s LEFT JOIN instances i ON i.host = s.host WHERE {} \
+             GROUP BY s.host HAVING SUM(s.members) > 0 ORDER BY 2 DESC, s.host LIMIT $2",
+            sum("s.members"),
+            scope.filter("s.group_id")
+        );
         type Row = (String, i64, i64, i64, i64, Option<i64>);
-        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(sql).bind(scope.bind()).bind(limit).fetch_all(pool).await?);
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(&sql).bind(scope.bind()).bind(limit).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
             .map(

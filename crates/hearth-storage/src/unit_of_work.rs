@@ -415,6 +415,8 @@ impl Store {
                     Change::DeletePost { post_id } => {
                         sqlx::query("UPDATE posts SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL")
                             .bind(post_id).bind(now).execute(&mut *tx).await?;
+                        sqlx::query(crate::insight_rollup::SYNC_THREAD_HIDDEN)
+                            .bind(post_id).execute(&mut *tx).await?;
                     }
                     Change::React { activity_ap_id, post_id, actor_id, kind } => {
                         sqlx::query(
@@ -489,9 +491,13 @@ impl Store {
                     Change::RemovePost { post_id, at, by, reason } => {
                         sqlx::query("UPDATE posts SET removed_at = $2, removed_by = $3, removed_reason = $4 WHERE id = $1")
                             .bind(post_id).bind(at).bind(by).bind(reason).execute(&mut *tx).await?;
+                        sqlx::query(crate::insight_rollup::SYNC_THREAD_HIDDEN)
+                            .bind(post_id).execute(&mut *tx).await?;
                     }
                     Change::RestorePost { post_id } => {
                         sqlx::query("UPDATE posts SET removed_at = NULL, removed_by = NULL, removed_reason = '' WHERE id = $1")
+                            .bind(post_id).execute(&mut *tx).await?;
+                        sqlx::query(crate::insight_rollup::SYNC_THREAD_HIDDEN)
                             .bind(post_id).execute(&mut *tx).await?;
                     }
                     Change::RemoveAuthorPosts { group_id, actor_id, by, reason } => {
@@ -500,6 +506,8 @@ impl Store {
                              WHERE group_id = $1 AND author_id = $2 AND removed_at IS NULL",
                         )
                         .bind(group_id).bind(actor_id).bind(now).bind(by).bind(reason).execute(&mut *tx).await?;
+                        sqlx::query(crate::insight_rollup::SYNC_AUTHOR_THREADS_HIDDEN)
+                            .bind(group_id).bind(actor_id).execute(&mut *tx).await?;
                     }
                     Change::LockThread { post_id, locked_at } => {
                         sqlx::query("UPDATE posts SET locked_at = $2 WHERE id = $1")

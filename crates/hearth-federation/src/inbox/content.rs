@@ -170,30 +170,27 @@ pub(super) async fn create(
             group.name
         )));
     }
-    if let Some(ban) = fed.store().group_ban(group.id, inbound.actor.id).await? {
-        if ban.in_force(hearth_storage::now_ms()) {
-            return Err(Rejection::forbidden(banned_message(&group, &ban)));
-        }
-    }
-    if let Some(parent) = &parent {
-        let root = match parent.thread_id {
-            Some(root) if root != parent.id => fed.store().post_by_id(root).await?,
-            _ => Some(parent.clone()),
-        };
-        if root.is_some_and(|r| r.locked_at.is_some()) {
-            return Err(Rejection::forbidden(
-                "this thread is locked by the group's moderators and takes no new replies",
-            ));
-        }
-    }
-    let follow = fed.store().follow_state(group.id, inbound.actor.id).await?;
-    let is_moderator = fed
+    let context = fed
         .store()
-        .is_group_moderator(group.id, inbound.actor.id)
+        .posting_context(
+            group.id,
+            inbound.actor.id,
+            parent.as_ref().map(|p| p.thread_id.unwrap_or(p.id)),
+            hearth_storage::now_ms(),
+        )
         .await?;
+    if context.banned {
+        let ban = fed.store().group_ban(group.id, inbound.actor.id).await?;
+        return Err(Rejection::forbidden(banned_message(&group, ban.as_ref())));
+    }
+    if context.thread_locked {
+        return Err(Rejection::forbidden(
+            "this thread is locked by the group's moderators and takes no new replies",
+        ));
+    }
     let poster = Poster {
-        follow,
-        is_moderator,
+        follow: context.follow,
+        is_moderator: context.is_moderator,
     };
     if let Decision::Refuse(reason) = may_post(group.posting_policy(), post_kind, poster) {
         return Err(Rejection::forbidden(reason));
@@ -221,8 +218,7 @@ pub(super) async fn create(
         )));
     }
 
-    let screening =
-        crate::automod::screen(fed, &group, &inbound.actor, &object, is_moderator).await?;
+    let screening = crate::automod::screen(fed, &group, &inbound.actor, &object, &context).await?;
     let mut changes = screening.log;
     match screening.outcome {
         crate::automod::Outcome::Reject(reason) => {
@@ -285,16 +281,15 @@ pub(super) async fn create(
     )))
 }
 
-/// What a banned actor is told when they post.
-fn banned_message(group: &Group, ban: &hearth_storage::Ban) -> String {
-    let until = match ban.expires_at {
+/// What a banned actor is told when they post (`ban`: the ban, unless it was lifted meanwhile).
+fn banned_message(group: &Group, ban: Option<&hearth_storage::Ban>) -> String {
+    let until = match ban.and_then(|b| b.expires_at) {
         Some(at) => format!(" until {}", crate::vocab::documents::format_time(at)),
         None => String::new(),
     };
-    let why = if ban.reason.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", ban.reason)
+    let why = match ban.map(|b| b.reason.as_str()) {
+        Some(reason) if !reason.is_empty() => format!(": {reason}"),
+        _ => String::new(),
     };
     format!("you are banned from {}{until}{why}", group.name)
 }

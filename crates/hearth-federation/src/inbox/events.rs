@@ -4,7 +4,9 @@
 //! A `Join` that gets a seat is answered with `Accept` (Mobilizon counts the participant
 //! then). When the event is full the person goes on the waiting list and is sent the `Accept`
 //! once a seat frees up (someone leaves or declines). Events that need approval keep answers
-//! pending. Cancelled and past events refuse answers with 422.
+//! pending. Cancelled and past events refuse answers with 422. When two answers race for the
+//! last seat, the store lets one take it and refuses the other's commit (503): its sender's
+//! retry then finds the event full and goes on the waiting list.
 
 use hearth_storage::{Change, EventChange, Group, GroupEvent, NewOutbound, RsvpStatus, UnitOfWork};
 use serde_json::Value;
@@ -254,7 +256,9 @@ async fn answer_event(
         status.map_or("no longer answering", RsvpStatus::as_str),
         event.id
     );
-    if frees_seat && event.capacity.is_some() {
+    // After a cut in capacity the event may still be full without this seat.
+    let seat_left = event.capacity.is_some_and(|capacity| going <= capacity);
+    if frees_seat && seat_left {
         if let Some(moved) = move_up_first_waiting(fed, group, event, &mut work).await? {
             summary.push_str(&format!("; {moved} moved up from the waiting list"));
         }

@@ -202,7 +202,7 @@ impl Report {
             to: date_of(range.to_day),
             days_in_range: range.days(),
             headlines: headlines(&totals, previous_totals.as_ref()),
-            cohorts: store.insight_cohorts(scope, range, today).await?,
+            cohorts: store.insight_cohorts(scope, range).await?,
             top_threads_by_replies: store
                 .insight_top_threads(scope, range, false, TOP_THREADS)
                 .await?,

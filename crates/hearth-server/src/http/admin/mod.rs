@@ -92,6 +92,14 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/admin/events.html"),
     ),
     (
+        "admin/event.html",
+        include_str!("../../../templates/admin/event.html"),
+    ),
+    (
+        "admin/event_fields.html",
+        include_str!("../../../templates/admin/event_fields.html"),
+    ),
+    (
         "admin/account.html",
         include_str!("../../../templates/admin/account.html"),
     ),
@@ -191,6 +199,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/groups/{name}/events",
             get(events::show).post(events::create),
+        )
+        .route(
+            "/admin/groups/{name}/events/{id}",
+            get(events::show_event).post(events::edit),
+        )
+        .route(
+            "/admin/groups/{name}/events/{id}/cancel",
+            get(events::to_event).post(events::cancel),
         )
         .route("/admin/groups/{name}/held", get(held::show))
         .route(

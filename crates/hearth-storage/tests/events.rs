@@ -1,0 +1,189 @@
+//! The last seat of an event goes to one answer only, however many arrive at once: on SQLite,
+//! and on PostgreSQL when `HEARTH_TEST_POSTGRES` names a server (e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
+use hearth_storage::{
+    Change, EventChange, EventFields, JoinMode, NewActor, NewGroup, PostingPolicy, RsvpStatus,
+    Store, StoreError, StoreOptions, UnitOfWork,
+};
+use tokio::sync::Barrier;
+
+/// How many people answer at the same moment.
+const RACERS: usize = 24;
+const EVENT: &str = "https://hearth.example/groups/climbing/events/last-seat";
+
+fn group() -> NewGroup {
+    NewGroup {
+        name: "climbing".into(),
+        title: "Climbing".into(),
+        summary: String::new(),
+        posting_policy: PostingPolicy::Followers,
+        join_mode: JoinMode::Open,
+        discoverable: true,
+        language: "en".into(),
+        public_key_pem: "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n".into(),
+        private_key_pem: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n".into(),
+    }
+}
+
+fn person(n: usize) -> NewActor {
+    let ap_id = format!("https://mobilizon.example/@p{n}");
+    NewActor {
+        ap_id: ap_id.clone(),
+        kind: "Person".into(),
+        host: "mobilizon.example".into(),
+        preferred_username: Some(format!("p{n}")),
+        name: None,
+        inbox: format!("{ap_id}/inbox"),
+        shared_inbox: None,
+        url: None,
+        icon_url: None,
+        public_key_id: format!("{ap_id}#main-key"),
+        public_key_pem: "-----BEGIN PUBLIC KEY-----\np\n-----END PUBLIC KEY-----\n".into(),
+        published: None,
+        raw: "{}".into(),
+    }
+}
+
+fn one_seat() -> EventFields {
+    EventFields {
+        title: "Last seat".into(),
+        description: String::new(),
+        starts_at: 4_000_000_000_000,
+        ends_at: 4_000_000_360_000,
+        timezone: "UTC".into(),
+        location: None,
+        online_url: None,
+        capacity: Some(1),
+        join_mode: "open".into(),
+    }
+}
+
+fn rsvp(event_id: i64, actor_id: i64, status: RsvpStatus) -> UnitOfWork {
+    UnitOfWork {
+        changes: vec![Change::Event(EventChange::Rsvp {
+            event_id,
+            actor_id,
+            status,
+            activity_id: format!("https://mobilizon.example/join/{actor_id}"),
+        })],
+        ..UnitOfWork::default()
+    }
+}
+
+/// One answer: going, or (refused for want of a seat) the waiting list. Whether it got the seat.
+async fn answer(store: &Store, event_id: i64, actor_id: i64) -> bool {
+    match store
+        .commit(&rsvp(event_id, actor_id, RsvpStatus::Going))
+        .await
+    {
+        Ok(_) => true,
+        Err(StoreError::Conflict(_)) => {
+            store
+                .commit(&rsvp(event_id, actor_id, RsvpStatus::Waitlist))
+                .await
+                .unwrap();
+            false
+        }
+        Err(other) => panic!("answer failed: {other}"),
+    }
+}
+
+/// Races [`RACERS`] answers for a one-seat event, spread over `stores` (each a process's pool
+/// on one database).
+async fn check(stores: &[Store]) {
+    let store = &stores[0];
+    store.migrate().await.unwrap();
+    let group = store.create_group(&group()).await.unwrap();
+    let create = UnitOfWork {
+        changes: vec![Change::Event(EventChange::Create {
+            group_id: group.id,
+            ap_id: EVENT.into(),
+            fields: one_seat(),
+            created_by: "test".into(),
+        })],
+        ..UnitOfWork::default()
+    };
+    store.commit(&create).await.unwrap();
+    let event = store.event_by_ap_id(EVENT).await.unwrap().unwrap();
+    let mut people = Vec::new();
+    for n in 0..RACERS {
+        people.push(store.upsert_actor(&person(n)).await.unwrap().id);
+    }
+
+    let start = Arc::new(Barrier::new(RACERS));
+    let racers: Vec<_> = people
+        .into_iter()
+        .enumerate()
+        .map(|(n, actor_id)| {
+            let (store, start) = (stores[n % stores.len()].clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                answer(&store, event.id, actor_id).await
+            })
+        })
+        .collect();
+    let mut seated = 0;
+    for racer in racers {
+        seated += usize::from(racer.await.unwrap());
+    }
+
+    assert_eq!(seated, 1, "exactly one answer took the seat");
+    let counts = store.rsvp_counts(event.id).await.unwrap();
+    assert_eq!(counts.going, 1, "{counts:?}");
+    assert_eq!(counts.waitlist, RACERS as i64 - 1, "{counts:?}");
+    let first = store.first_waiting(event.id).await.unwrap();
+    assert!(first.is_some(), "the others wait for a seat");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_last_seat_goes_to_one_answer_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("h.db").display());
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        stores.push(
+            Store::connect(&url, &StoreOptions::default())
+                .await
+                .unwrap(),
+        );
+    }
+    check(&stores).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn the_last_seat_goes_to_one_answer_on_postgres() {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let Some(server) = std::env::var("HEARTH_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        return;
+    };
+    let name = format!(
+        "hearth_events_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    drop_postgres_database(&server, &name).await.unwrap();
+    create_postgres_database(&server, &name).await.unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&format!("/{name}"));
+    let options = StoreOptions {
+        max_connections: RACERS as u32,
+        ..StoreOptions::default()
+    };
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        stores.push(Store::connect(url.as_str(), &options).await.unwrap());
+    }
+    check(&stores).await;
+    for store in &stores {
+        store.close().await;
+    }
+    drop_postgres_database(&server, &name).await.unwrap();
+}
