@@ -44,8 +44,11 @@ CREATE TABLE insight_threads (
     hidden BOOLEAN NOT NULL DEFAULT FALSE -- deleted or removed
 );
 CREATE INDEX insight_threads_published ON insight_threads (group_id, published);
-CREATE INDEX insight_threads_replies ON insight_threads (group_id, replies);
-CREATE INDEX insight_threads_participants ON insight_threads (group_id, participants);
+-- Top threads in the order they are listed, with what the filter needs (index-only scans).
+CREATE INDEX insight_threads_replies
+    ON insight_threads (group_id, replies DESC, participants DESC, thread_id, published, hidden);
+CREATE INDEX insight_threads_participants
+    ON insight_threads (group_id, participants DESC, replies DESC, thread_id, published, hidden);
 CREATE INDEX insight_threads_unanswered ON insight_threads (group_id, published)
     WHERE replies = 0 AND NOT hidden;
 

@@ -2,6 +2,7 @@
 //! web processes and delivery workers sharing it), asking them and their database how far they
 //! got, reading their CPU time and memory from `/proc`, and stopping them.
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -488,22 +489,40 @@ impl HearthProcess {
 
     /// Creates a group through `hearth group create`.
     pub fn create_group(&self, name: &str) -> anyhow::Result<()> {
-        let output = Command::new(&self.binary)
-            .args(["group", "create", name])
+        self.cli(&["group", "create", name], None).map(drop)
+    }
+
+    /// Runs `hearth ARGS` on this instance's database, with `stdin` as its input; its output.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
+        let mut child = Command::new(&self.binary)
+            .args(args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("RUST_LOG")
             .env_remove("HEARTH_CONFIG")
             .current_dir(self.dir.path())
-            .output()
-            .context("running hearth group create")?;
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("running hearth {}", args.join(" ")))?;
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(input.as_bytes())?;
+        }
+        let output = child.wait_with_output()?;
         if !output.status.success() {
             bail!(
-                "hearth group create {name} failed: {}{}",
+                "hearth {} failed: {}{}",
+                args.join(" "),
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        Ok(())
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// The database URL Hearth runs on.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// The group's accepted followers, from its followers collection.

@@ -1,19 +1,22 @@
 //! `hearth-bench --insights`: how long the community insights take to read on a big group.
-//! Fills a fresh database (SQLite or PostgreSQL) with one group of M members on 500 instances,
-//! P posts over 90 days (one thread in ten, the rest replies) and a reaction on every third
-//! post, using set-based inserts; then times the first rollup (the backfill), an incremental
-//! rollup with nothing new, and R reads of the insights report for 30 and 90 days: the same
-//! store queries, in the same order, as the insights page and API make.
+//! Starts a fresh Hearth (SQLite or PostgreSQL), fills one of its groups with M members on 500
+//! instances, P posts over 90 days (one thread in ten, the rest replies) and a reaction on every
+//! third post, using set-based inserts; then times the first rollup (the backfill), an
+//! incremental rollup with nothing new, R reads of the insights report for 7, 30 and 90 days (the
+//! same store queries, in the same order, as the insights page and API make, each part timed),
+//! and R requests of the insights API and of the staff Insights page over HTTP.
 
 use std::time::{Duration, Instant};
 
-use hearth_storage::{now_ms, InsightRange, InsightScope, Store, StoreOptions};
+use hearth_storage::{now_ms, InsightRange, InsightScope, Store};
 
-use crate::hearth_process::Database;
+use crate::hearth_process::{Database, HearthOptions, HearthProcess};
 use crate::stats::{quantile, sorted_ms};
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 24 * 3600 * 1000;
+/// The group measured.
+const GROUP: &str = "bench";
 /// Days the generated activity spans.
 const SPAN_DAYS: i64 = 90;
 
@@ -94,15 +97,9 @@ impl Raw {
 const NUMBERS: &str =
     "WITH RECURSIVE n(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < $1)";
 
-async fn fill(raw: &Raw, config: &InsightsConfig, now: i64) -> anyhow::Result<i64> {
+/// Fills the group `group` (created by Hearth) with members, posts and reactions.
+async fn fill(raw: &Raw, config: &InsightsConfig, now: i64, group: i64) -> anyhow::Result<()> {
     let start = now - SPAN_DAYS * DAY_MS;
-    let group = raw
-        .scalar(
-            "INSERT INTO groups (name, title, public_key_pem, private_key_pem, created_at, updated_at) \
-             VALUES ('bench', 'Bench', '', '', $1, $1) RETURNING id",
-            &[start],
-        )
-        .await?;
     let steps: [(&str, String, Vec<i64>); 5] = [
         ("actors", format!(
             "{NUMBERS} INSERT INTO actors (ap_id, kind, host, preferred_username, inbox, public_key_id, \
@@ -134,7 +131,7 @@ async fn fill(raw: &Raw, config: &InsightsConfig, now: i64) -> anyhow::Result<i6
         raw.execute(&sql, &binds).await?;
         println!("  filled {what} in {:.1} s", began.elapsed().as_secs_f64());
     }
-    Ok(group)
+    Ok(())
 }
 
 /// Time spent in each part of one report.
@@ -225,43 +222,40 @@ fn print_times(label: &str, times: &[Duration]) {
     );
 }
 
-/// Runs the insights benchmark on `database`.
-pub async fn run(
-    database: Database,
-    postgres_url: &str,
-    config: InsightsConfig,
-) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (url, postgres) = match database {
-        Database::Sqlite => (
-            format!("sqlite:{}", dir.path().join("insights.db").display()),
-            None,
-        ),
-        Database::Postgres => {
-            let name = format!("hearth_bench_{}", uuid::Uuid::new_v4().simple());
-            hearth_storage::admin::create_postgres_database(postgres_url, &name).await?;
-            let mut url = url::Url::parse(postgres_url)?;
-            url.set_path(&format!("/{name}"));
-            (url.to_string(), Some(name))
-        }
-    };
-    let outcome = measure(&url, database, &config).await;
-    if let Some(name) = postgres {
-        hearth_storage::admin::drop_postgres_database(postgres_url, &name).await?;
-    }
+/// Runs the insights benchmark on a fresh Hearth (one `hearth serve`, `options.database`).
+pub async fn run(options: &HearthOptions, config: InsightsConfig) -> anyhow::Result<()> {
+    let hearth = HearthProcess::start(options).await?;
+    let outcome = measure(&hearth, options.database, &config).await;
+    hearth.stop().await;
     outcome
 }
 
-async fn measure(url: &str, database: Database, config: &InsightsConfig) -> anyhow::Result<()> {
-    let store = Store::connect(url, &StoreOptions::default()).await?;
-    store.migrate().await?;
+async fn measure(
+    hearth: &HearthProcess,
+    database: Database,
+    config: &InsightsConfig,
+) -> anyhow::Result<()> {
     println!(
         "insights on {database:?}: {} members, {} posts over {SPAN_DAYS} days",
         config.members, config.posts
     );
+    hearth.create_group(GROUP)?;
+    let store = hearth.open_store().await?;
+    // Hearth's first housekeeping runs a few seconds after it starts: let it pass, so that the
+    // backfill timed below is the whole of it.
+    let waited = Instant::now();
+    while store.insights_refreshed_at().await? == 0 && waited.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let now = now_ms();
-    let raw = Raw::connect(url, database).await?;
-    let group = fill(&raw, config, now).await?;
+    let raw = Raw::connect(hearth.database_url(), database).await?;
+    let group = raw
+        .scalar(
+            &format!("SELECT id FROM groups WHERE name = '{GROUP}'"),
+            &[],
+        )
+        .await?;
+    fill(&raw, config, now, group).await?;
     raw.close().await;
     let began = Instant::now();
     store.refresh_insights(now_ms()).await?;
@@ -271,7 +265,7 @@ async fn measure(url: &str, database: Database, config: &InsightsConfig) -> anyh
     );
     if database == Database::Postgres {
         // A live server's autovacuum would have done this after such a bulk insert.
-        let raw = Raw::connect(url, database).await?;
+        let raw = Raw::connect(hearth.database_url(), database).await?;
         raw.execute("VACUUM ANALYZE", &[]).await?;
         raw.close().await;
         println!("  VACUUM ANALYZE, as autovacuum would after the bulk insert");
@@ -283,7 +277,7 @@ async fn measure(url: &str, database: Database, config: &InsightsConfig) -> anyh
         began.elapsed().as_secs_f64() * 1e3
     );
     let today = now.div_euclid(DAY_MS);
-    for days in [30, 90] {
+    for days in [7, 30, 90] {
         let range = InsightRange::last_days(days, today).map_err(anyhow::Error::msg)?;
         let mut times = Vec::with_capacity(config.rounds);
         let mut reports = Vec::with_capacity(config.rounds);
@@ -296,5 +290,91 @@ async fn measure(url: &str, database: Database, config: &InsightsConfig) -> anyh
         print_parts(&reports);
     }
     store.close().await;
+    over_http(hearth, config.rounds).await
+}
+
+/// Times the insights API and the staff page, as a script and a browser get them from the
+/// running Hearth.
+async fn over_http(hearth: &HearthProcess, rounds: usize) -> anyhow::Result<()> {
+    let password = uuid::Uuid::new_v4().to_string();
+    hearth.cli(
+        &["admin", "create", "bench"],
+        Some(&format!("{password}\n")),
+    )?;
+    let token = hearth.cli(&["account", "token", "bench"], None)?;
+    let token = token.trim();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    log_in(hearth, &client, &password).await?;
+    for days in [7, 30, 90] {
+        let api = hearth.url(&format!("/api/v1/groups/{GROUP}/insights?period={days}d"));
+        let page = hearth.url(&format!("/admin/groups/{GROUP}/insights?period={days}d"));
+        let mut api_times = Vec::with_capacity(rounds);
+        let mut page_times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            api_times.push(time_get(client.get(api.clone()).bearer_auth(token)).await?);
+            page_times.push(time_get(client.get(page.clone())).await?);
+        }
+        print_times(&format!("API over HTTP, {days} days"), &api_times);
+        print_times(&format!("staff page over HTTP, {days} days"), &page_times);
+    }
     Ok(())
+}
+
+/// Logs `client` in to the staff pages as the bench admin.
+async fn log_in(
+    hearth: &HearthProcess,
+    client: &reqwest::Client,
+    password: &str,
+) -> anyhow::Result<()> {
+    let form = client
+        .get(hearth.url("/admin/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = form
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("the login page has no csrf field"))?;
+    let answer = client
+        .post(hearth.url("/admin/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("csrf", csrf),
+                    ("username", "bench"),
+                    ("password", password),
+                    ("code", ""),
+                    ("next", ""),
+                ])
+                .finish(),
+        )
+        .send()
+        .await?;
+    anyhow::ensure!(
+        answer.status() == reqwest::StatusCode::SEE_OTHER,
+        "logging in answered {}",
+        answer.status()
+    );
+    Ok(())
+}
+
+/// How long a GET takes, body included; a failure unless it answers 200.
+async fn time_get(request: reqwest::RequestBuilder) -> anyhow::Result<Duration> {
+    let began = Instant::now();
+    let response = request.send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "insights answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    Ok(began.elapsed())
 }

@@ -198,8 +198,8 @@ struct Args {
     #[arg(long)]
     skip_fanout: bool,
 
-    /// Measure the community insights instead (see the insights module): fill a fresh
-    /// --database with a big group and time the insights report's reads. Runs no Hearth process.
+    /// Measure the community insights instead (see the insights module): fill a group of a
+    /// fresh Hearth on --database and time the insights report's reads, API and page.
     #[arg(long, conflicts_with = "scaling")]
     insights: bool,
 
@@ -276,17 +276,37 @@ impl Resolved {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let machine = Machine::detect();
+    let resolved = Resolved::from(&args);
+
+    let options = HearthOptions {
+        binary: args.hearth.clone(),
+        database: args.database,
+        shape: Shape {
+            web: usize::from(args.web),
+            workers: usize::from(args.workers),
+        },
+        postgres_url: args.postgres_url.clone(),
+        delivery_concurrency: args.delivery_concurrency,
+        delivery_per_instance: args.delivery_per_instance,
+        delivery_poll_ms: resolved.delivery_poll_ms,
+        database_connections: resolved.database_connections,
+        log: args.hearth_log.clone(),
+        keep: args.keep,
+    };
     if args.insights {
         let config = insights::InsightsConfig {
             members: args.insights_members.max(1),
             posts: args.insights_posts.max(1),
             rounds: args.insights_rounds.max(1),
         };
-        return insights::run(args.database, &args.postgres_url, config).await;
+        let options = HearthOptions {
+            shape: Shape { web: 1, workers: 0 },
+            ..options
+        };
+        return insights::run(&options, config).await;
     }
-    let started = Instant::now();
-    let machine = Machine::detect();
-    let resolved = Resolved::from(&args);
 
     let limits = if args.skip_limits {
         None
@@ -307,21 +327,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Some(limits)
     };
 
-    let options = HearthOptions {
-        binary: args.hearth.clone(),
-        database: args.database,
-        shape: Shape {
-            web: usize::from(args.web),
-            workers: usize::from(args.workers),
-        },
-        postgres_url: args.postgres_url.clone(),
-        delivery_concurrency: args.delivery_concurrency,
-        delivery_per_instance: args.delivery_per_instance,
-        delivery_poll_ms: resolved.delivery_poll_ms,
-        database_connections: resolved.database_connections,
-        log: args.hearth_log.clone(),
-        keep: args.keep,
-    };
     if args.scaling {
         let report = scaling::run(
             &options,
