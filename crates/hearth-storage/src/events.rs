@@ -212,6 +212,15 @@ pub enum EventChange {
         /// The answering activity's id.
         activity_id: String,
     },
+    /// Move someone up from the waiting list into a freed seat. Fails with
+    /// [`crate::StoreError::Conflict`] when no seat is left or they are no longer waiting (a
+    /// concurrent change moved them up first), so that the next one waiting gets the seat.
+    MoveUp {
+        /// The event.
+        event_id: i64,
+        /// Who moves up.
+        actor_id: i64,
+    },
     /// Forget someone's answer (they left).
     Withdraw {
         /// The event.
@@ -315,6 +324,21 @@ macro_rules! event_change_in_tx {
                 )
                 .bind(event_id).bind(actor_id).bind(status.as_str()).bind(activity_id).bind($now)
                 .execute(&mut *$tx).await?;
+            }
+            EventChange::MoveUp { event_id, actor_id } => {
+                $crate::events::take_seat_in_tx!($tx, event_id, actor_id);
+                let moved = sqlx::query(
+                    "UPDATE event_participants SET status = 'going', updated_at = $3 \
+                     WHERE event_id = $1 AND actor_id = $2 AND status = 'waitlist'",
+                )
+                .bind(event_id).bind(actor_id).bind($now)
+                .execute(&mut *$tx).await?
+                .rows_affected();
+                if moved == 0 {
+                    return Err($crate::StoreError::Conflict(format!(
+                        "actor {actor_id} is no longer waiting for event {event_id}"
+                    )));
+                }
             }
             EventChange::Withdraw { event_id, actor_id } => {
                 sqlx::query("DELETE FROM event_participants WHERE event_id = $1 AND actor_id = $2")

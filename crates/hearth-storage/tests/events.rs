@@ -138,6 +138,69 @@ async fn check(stores: &[Store]) {
     assert_eq!(counts.waitlist, RACERS as i64 - 1, "{counts:?}");
     let first = store.first_waiting(event.id).await.unwrap();
     assert!(first.is_some(), "the others wait for a seat");
+    check_two_leave_at_once(store, group.id).await;
+}
+
+/// Two people leave a full two-seat event at once, each handing their seat to whoever waits
+/// first: the one who read a stale waiting list fails and, answering again, moves the next up.
+async fn check_two_leave_at_once(store: &Store, group_id: i64) {
+    let ap_id = format!("{EVENT}-two");
+    let create = UnitOfWork {
+        changes: vec![Change::Event(EventChange::Create {
+            group_id,
+            ap_id: ap_id.clone(),
+            fields: EventFields {
+                capacity: Some(2),
+                ..one_seat()
+            },
+            created_by: "test".into(),
+        })],
+        ..UnitOfWork::default()
+    };
+    store.commit(&create).await.unwrap();
+    let event = store.event_by_ap_id(&ap_id).await.unwrap().unwrap().id;
+    let mut people = Vec::new();
+    for n in 100..104 {
+        people.push(store.upsert_actor(&person(n)).await.unwrap().id);
+    }
+    let status = [
+        RsvpStatus::Going,
+        RsvpStatus::Going,
+        RsvpStatus::Waitlist,
+        RsvpStatus::Waitlist,
+    ];
+    for (who, status) in people.iter().zip(status) {
+        store.commit(&rsvp(event, *who, status)).await.unwrap();
+    }
+    let leave_and_move_up = |leaver: i64, next: i64| UnitOfWork {
+        changes: vec![
+            Change::Event(EventChange::Withdraw {
+                event_id: event,
+                actor_id: leaver,
+            }),
+            Change::Event(EventChange::MoveUp {
+                event_id: event,
+                actor_id: next,
+            }),
+        ],
+        ..UnitOfWork::default()
+    };
+    let first = store.first_waiting(event).await.unwrap().unwrap().actor_id;
+    assert_eq!(first, people[2]);
+    store
+        .commit(&leave_and_move_up(people[0], first))
+        .await
+        .unwrap();
+    let stale = store.commit(&leave_and_move_up(people[1], first)).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let next = store.first_waiting(event).await.unwrap().unwrap().actor_id;
+    assert_eq!(next, people[3]);
+    store
+        .commit(&leave_and_move_up(people[1], next))
+        .await
+        .unwrap();
+    let counts = store.rsvp_counts(event).await.unwrap();
+    assert_eq!((counts.going, counts.waitlist), (2, 0), "{counts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -267,7 +267,8 @@ async fn answer_event(
 }
 
 /// Gives the freed seat to who has waited longest and sends them the `Accept` of their
-/// answer; returns their id, `None` when nobody waits.
+/// answer; returns their id, `None` when nobody waits. Should a concurrent answer move them up
+/// first, the commit fails and the sender's retry gives the seat to the next one.
 async fn move_up_first_waiting(
     fed: &Federation,
     group: &Group,
@@ -281,11 +282,9 @@ async fn move_up_first_waiting(
     let Some(actor) = store.actor_by_id(next.actor_id).await? else {
         return Ok(None);
     };
-    work.changes.push(Change::Event(EventChange::Rsvp {
+    work.changes.push(Change::Event(EventChange::MoveUp {
         event_id: event.id,
         actor_id: next.actor_id,
-        status: RsvpStatus::Going,
-        activity_id: next.activity_id.clone(),
     }));
     let accept = announce::answer(
         "Accept",
