@@ -23,7 +23,7 @@ CREATE TABLE insight_members (
     last_day BIGINT NOT NULL,             -- the last day they posted, replied or reacted
     PRIMARY KEY (scope_id, actor_id)
 );
-CREATE INDEX insight_members_last_day ON insight_members (scope_id, last_day);
+CREATE INDEX insight_members_last_day ON insight_members (scope_id, last_day, actor_id);
 
 CREATE TABLE insight_retention (
     group_id BIGINT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,

@@ -418,14 +418,23 @@ impl Store {
                 );
                 (sql, vec![scope.bind(), to_day])
             }
-            _ => {
-                let sql = format!(
+            // Other ranges: in a group, one probe of the (group, actor, day) index per person
+            // active since the range began; instance-wide, the daily rows.
+            _ => match scope {
+                InsightScope::Group(_) => (
+                    "SELECT COUNT(*) FROM insight_members m WHERE m.scope_id = $1 AND m.last_day >= $2 \
+                     AND EXISTS (SELECT 1 FROM insight_activity a WHERE a.group_id = $1 \
+                     AND a.actor_id = m.actor_id AND a.day >= $2 AND a.day <= $3)"
+                        .to_owned(),
+                    vec![scope.bind(), from_day, to_day],
+                ),
+                InsightScope::Instance => (
                     "SELECT COUNT(DISTINCT actor_id) FROM insight_activity \
-                     WHERE {} AND day >= $2 AND day <= $3",
-                    scope.filter("group_id")
-                );
-                (sql, vec![scope.bind(), from_day, to_day])
-            }
+                     WHERE $1 = 0 AND day >= $2 AND day <= $3"
+                        .to_owned(),
+                    vec![scope.bind(), from_day, to_day],
+                ),
+            },
         };
         on_pool!(self, pool => {
             let mut query = sqlx::query_scalar(&sql);
