@@ -2,13 +2,14 @@
 //! and on PostgreSQL when `HEARTH_TEST_POSTGRES` names a server (e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
 use std::sync::Arc;
 
-use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
+use common::{group, TestPostgres};
 use hearth_storage::{
-    Change, EventChange, EventFields, JoinMode, NewActor, NewGroup, PostingPolicy, RsvpStatus,
-    Store, StoreError, StoreOptions, UnitOfWork,
+    Change, EventChange, EventFields, NewActor, RsvpStatus, Store, StoreError, StoreOptions,
+    UnitOfWork,
 };
 use tokio::sync::Barrier;
 
@@ -16,37 +17,8 @@ use tokio::sync::Barrier;
 const RACERS: usize = 24;
 const EVENT: &str = "https://hearth.example/groups/climbing/events/last-seat";
 
-fn group() -> NewGroup {
-    NewGroup {
-        name: "climbing".into(),
-        title: "Climbing".into(),
-        summary: String::new(),
-        posting_policy: PostingPolicy::Followers,
-        join_mode: JoinMode::Open,
-        discoverable: true,
-        language: "en".into(),
-        public_key_pem: "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n".into(),
-        private_key_pem: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n".into(),
-    }
-}
-
 fn person(n: usize) -> NewActor {
-    let ap_id = format!("https://mobilizon.example/@p{n}");
-    NewActor {
-        ap_id: ap_id.clone(),
-        kind: "Person".into(),
-        host: "mobilizon.example".into(),
-        preferred_username: Some(format!("p{n}")),
-        name: None,
-        inbox: format!("{ap_id}/inbox"),
-        shared_inbox: None,
-        url: None,
-        icon_url: None,
-        public_key_id: format!("{ap_id}#main-key"),
-        public_key_pem: "-----BEGIN PUBLIC KEY-----\np\n-----END PUBLIC KEY-----\n".into(),
-        published: None,
-        raw: "{}".into(),
-    }
+    common::person(&format!("p{n}"), "mobilizon.example")
 }
 
 fn one_seat() -> EventFields {
@@ -220,33 +192,20 @@ async fn the_last_seat_goes_to_one_answer_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn the_last_seat_goes_to_one_answer_on_postgres() {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let Some(server) = std::env::var("HEARTH_TEST_POSTGRES")
-        .ok()
-        .filter(|s| !s.is_empty())
-    else {
+    let Some(database) = TestPostgres::create("hearth_events").await else {
         return;
     };
-    let name = format!(
-        "hearth_events_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    drop_postgres_database(&server, &name).await.unwrap();
-    create_postgres_database(&server, &name).await.unwrap();
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&format!("/{name}"));
     let options = StoreOptions {
         max_connections: RACERS as u32,
         ..StoreOptions::default()
     };
     let mut stores = Vec::new();
     for _ in 0..2 {
-        stores.push(Store::connect(url.as_str(), &options).await.unwrap());
+        stores.push(Store::connect(&database.url, &options).await.unwrap());
     }
     check(&stores).await;
     for store in &stores {
         store.close().await;
     }
-    drop_postgres_database(&server, &name).await.unwrap();
+    database.drop().await;
 }

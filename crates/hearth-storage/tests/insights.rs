@@ -3,48 +3,15 @@
 //! `HEARTH_TEST_POSTGRES` names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
 //! Activity is moved into the past with plain SQL, as if it had happened then.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
-use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
+use common::{group, person, TestPostgres};
 use hearth_storage::{
-    now_ms, Change, FollowState, InsightRange, InsightScope, JoinMode, NewActor, NewGroup, NewPost,
-    PostingPolicy, Store, StoreOptions, UnitOfWork,
+    now_ms, Change, FollowState, InsightRange, InsightScope, NewPost, Store, StoreOptions,
+    UnitOfWork,
 };
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-fn group() -> NewGroup {
-    NewGroup {
-        name: "climbing".into(),
-        title: "Climbing".into(),
-        summary: String::new(),
-        posting_policy: PostingPolicy::Followers,
-        join_mode: JoinMode::Open,
-        discoverable: true,
-        language: "en".into(),
-        public_key_pem: "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n".into(),
-        private_key_pem: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n".into(),
-    }
-}
-
-fn person(name: &str, host: &str) -> NewActor {
-    let ap_id = format!("https://{host}/users/{name}");
-    NewActor {
-        ap_id: ap_id.clone(),
-        kind: "Person".into(),
-        host: host.into(),
-        preferred_username: Some(name.into()),
-        name: None,
-        inbox: format!("{ap_id}/inbox"),
-        shared_inbox: None,
-        url: None,
-        icon_url: None,
-        public_key_id: format!("{ap_id}#main-key"),
-        public_key_pem: "-----BEGIN PUBLIC KEY-----\np\n-----END PUBLIC KEY-----\n".into(),
-        published: None,
-        raw: "{}".into(),
-    }
-}
 
 fn post(id: &str, group_id: i64, author_id: i64, thread: Option<(i64, &str)>, at: i64) -> NewPost {
     NewPost {
@@ -248,22 +215,9 @@ async fn summaries_agree_with_the_activity_on_sqlite() {
 
 #[tokio::test]
 async fn summaries_agree_with_the_activity_on_postgres() {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let Some(server) = std::env::var("HEARTH_TEST_POSTGRES")
-        .ok()
-        .filter(|s| !s.is_empty())
-    else {
+    let Some(database) = TestPostgres::create("hearth_insights").await else {
         return;
     };
-    let name = format!(
-        "hearth_insights_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    drop_postgres_database(&server, &name).await.unwrap();
-    create_postgres_database(&server, &name).await.unwrap();
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&format!("/{name}"));
-    check(url.as_str()).await;
-    drop_postgres_database(&server, &name).await.unwrap();
+    check(&database.url).await;
+    database.drop().await;
 }
