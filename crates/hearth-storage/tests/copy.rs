@@ -2,10 +2,11 @@
 //! PostgreSQL (and back) when `HEARTH_TEST_POSTGRES` names a server, e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
-use hearth_storage::admin::{create_postgres_database, drop_postgres_database};
+use std::fmt::Write as _;
+
+use common::TestPostgres;
 use hearth_storage::{
     copy_database, Change, CopyError, CopyProgress, CopyReport, DomainChange, DomainPolicy,
     FetchedList, FollowState, GroupRole, JoinMode, LocalKeys, Media, NewActor, NewAutomodRule,
@@ -85,44 +86,24 @@ async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Store {
     Store::connect(&url, &Default::default()).await.unwrap()
 }
 
-/// A fresh PostgreSQL database on the test server, when there is one.
+/// A fresh PostgreSQL database on the test server, when there is one, with a store on it.
 struct PgDatabase {
-    server: String,
-    name: String,
+    database: TestPostgres,
     store: Store,
 }
 
 impl PgDatabase {
     async fn create() -> Option<PgDatabase> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let server = std::env::var("HEARTH_TEST_POSTGRES").ok()?;
-        if server.is_empty() {
-            return None;
-        }
-        let name = format!(
-            "hearth_copy_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        drop_postgres_database(&server, &name).await.unwrap();
-        create_postgres_database(&server, &name).await.unwrap();
-        let mut url = url::Url::parse(&server).unwrap();
-        url.set_path(&format!("/{name}"));
-        let store = Store::connect(url.as_str(), &Default::default())
+        let database = TestPostgres::create("hearth_copy").await?;
+        let store = Store::connect(&database.url, &Default::default())
             .await
             .unwrap();
-        Some(PgDatabase {
-            server,
-            name,
-            store,
-        })
+        Some(PgDatabase { database, store })
     }
 
     async fn drop(self) {
         self.store.close().await;
-        drop_postgres_database(&self.server, &self.name)
-            .await
-            .unwrap();
+        self.database.drop().await;
     }
 }
 
